@@ -1,0 +1,44 @@
+/* Shared pieces of the command-line interface. Each command is a function
+ * `int cmd_x(int argc, char **argv)` returning the process exit status; errors are printed to
+ * stderr as "opentp: <command>: <message>" and give a non-zero status. */
+#ifndef TP_CLI_CLI_H
+#define TP_CLI_CLI_H
+
+#include <stddef.h>
+
+#include "security/keys.h"
+#include "store/store.h"
+
+#define TP_DEFAULT_DATA "var/opentp"
+
+/* Exit statuses. */
+#define TP_EXIT_OK 0
+#define TP_EXIT_FAIL 1  /* the operation failed */
+#define TP_EXIT_USAGE 2 /* bad command line */
+
+/* An open platform data directory: DIR/master.key and DIR/opentp.db. */
+struct tp_platform {
+    char dir[1024];
+    struct tp_keys *keys;
+    struct tp_store *store;
+};
+
+/* Creates DIR (mode 0700) with a new master key and an empty migrated database. Fails if a key
+ * already exists there. */
+int tp_platform_init(const char *dir, const char *cmd);
+
+/* Opens an initialised data directory. Prints the reason and returns non-zero on failure. */
+int tp_platform_open(const char *dir, struct tp_platform *p, const char *cmd);
+void tp_platform_close(struct tp_platform *p);
+
+/* Prints "opentp: <cmd>: <fmt...>" to stderr. */
+void tp_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int cmd_init(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_cards(int argc, char **argv);
+
+#endif

@@ -1,0 +1,94 @@
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "http/http.h"
+
+static const char *serve_help =
+    "usage: opentp serve [--data DIR] [--listen ADDR:PORT] [--threads N]\n"
+    "                    [--access-log FILE|-|off] [--port-file F] [--exit-after SECONDS]\n"
+    "                    [--max-per-ip N] [--banner]\n"
+    "Serves the HTTP API. --listen 127.0.0.1:0 picks a free port (see --port-file).\n";
+
+int cmd_serve(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'},       {"listen", required_argument, NULL, 'l'},
+        {"threads", required_argument, NULL, 't'},    {"access-log", required_argument, NULL, 'a'},
+        {"port-file", required_argument, NULL, 'p'},  {"exit-after", required_argument, NULL, 'x'},
+        {"max-per-ip", required_argument, NULL, 'i'}, {"banner", no_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
+    const char *dir = TP_DEFAULT_DATA, *listen = "127.0.0.1:8080", *alog = "-";
+    struct tp_server_config cfg;
+    tp_server_config_defaults(&cfg);
+    char addr[64];
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': dir = optarg; break;
+        case 'l': listen = optarg; break;
+        case 't': cfg.threads = (unsigned)atoi(optarg); break;
+        case 'a': alog = optarg; break;
+        case 'p': cfg.port_file = optarg; break;
+        case 'x': cfg.exit_after_s = (unsigned)atoi(optarg); break;
+        case 'i': cfg.max_per_ip = (unsigned)atoi(optarg); break;
+        case 'b': cfg.banner = 1; break;
+        case 'h': fputs(serve_help, stdout); return TP_EXIT_OK;
+        default: fputs(serve_help, stderr); return TP_EXIT_USAGE;
+        }
+    }
+    const char *colon = strrchr(listen, ':');
+    if (!colon || (size_t)(colon - listen) >= sizeof addr) {
+        tp_cli_error("serve", "--listen wants ADDR:PORT, e.g. 127.0.0.1:8080");
+        return TP_EXIT_USAGE;
+    }
+    memcpy(addr, listen, (size_t)(colon - listen));
+    addr[colon - listen] = '\0';
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 0 || port > 65535) {
+        tp_cli_error("serve", "bad port in --listen");
+        return TP_EXIT_USAGE;
+    }
+    cfg.listen_addr = addr;
+    cfg.port = (uint16_t)port;
+    FILE *logf = NULL;
+    if (strcmp(alog, "off") == 0)
+        cfg.access_log = NULL;
+    else if (strcmp(alog, "-") == 0)
+        cfg.access_log = stderr;
+    else {
+        logf = fopen(alog, "a");
+        if (!logf) {
+            tp_cli_error("serve", "cannot open access log %s", alog);
+            return TP_EXIT_FAIL;
+        }
+        setvbuf(logf, NULL, _IOLBF, 0);
+        cfg.access_log = logf;
+    }
+    char banner[1100];
+    snprintf(banner, sizeof banner, "%s/demo.txt", dir);
+    cfg.banner_file = banner;
+
+    struct tp_platform p;
+    int rc = tp_platform_open(dir, &p, "serve");
+    if (rc != TP_EXIT_OK) {
+        if (logf)
+            fclose(logf);
+        return rc;
+    }
+    struct tp_app app = {.store = p.store, .keys = p.keys};
+    char msg[256];
+    rc = TP_EXIT_OK;
+    if (tp_server_run(&cfg, &app, msg, sizeof msg) != TP_OK) {
+        tp_cli_error("serve", "%s", msg);
+        rc = TP_EXIT_FAIL;
+    }
+    tp_platform_close(&p);
+    if (logf)
+        fclose(logf);
+    return rc;
+}

@@ -1,0 +1,46 @@
+/* The HTTP shell: libmicrohttpd server, routing, authentication, JSON in and out.
+ *
+ * Request path (docs/ARCHITECTURE.md): MHD poll thread -> server.c collects the body into a
+ * capped buffer -> route table -> bearer-token authentication -> handler (api_*.c) validates
+ * input, calls the pure core and the store, prepares the response -> if the request produced
+ * durable writes (engagement, access event) the connection is suspended and the intent is
+ * queued to the group-commit writer -> once committed, the connection resumes and the response
+ * is sent. A failed commit turns the prepared response into a 503: nothing is acknowledged
+ * that is not on disk. */
+#ifndef TP_HTTP_HTTP_H
+#define TP_HTTP_HTTP_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/err.h"
+#include "security/keys.h"
+#include "store/store.h"
+
+struct tp_server_config {
+    const char *listen_addr; /* dotted IPv4, default 127.0.0.1 */
+    uint16_t port;           /* 0 = any free port (written to port_file) */
+    unsigned threads;        /* poll threads; 0 = number of CPUs */
+    unsigned max_connections;
+    unsigned max_per_ip;
+    unsigned timeout_s; /* idle connection timeout */
+    size_t body_max;    /* bytes */
+    const char *port_file;
+    FILE *access_log; /* NULL = no access log */
+    unsigned exit_after_s; /* 0 = run until SIGINT/SIGTERM */
+    int banner;            /* print the newcomer's banner on start */
+    const char *banner_file; /* text printed after the URL (demo credentials) */
+};
+
+void tp_server_config_defaults(struct tp_server_config *c);
+
+struct tp_app {
+    struct tp_store *store;
+    const struct tp_keys *keys;
+};
+
+/* Runs the server until a signal or exit_after_s. Blocks. */
+enum tp_err tp_server_run(const struct tp_server_config *cfg, struct tp_app *app, char *msg,
+                          size_t msglen) TP_MUST_USE;
+
+#endif

@@ -1,0 +1,502 @@
+/* libmicrohttpd server: one epoll thread pool, bodies in capped buffers, responses queued on
+ * the second (or later) handler call so that keep-alive works (DESIGN-NOTES "HTTP"), and
+ * connections suspended while their durable writes are group-committed. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http/errors.h"
+#include "http/handlers.h"
+#include "http/http.h"
+#include "http/metrics.h"
+
+#define MAX_HEADERS 64
+#define AUTH_PREFIX "Bearer "
+
+enum req_state { READING = 0, WAITING, READY };
+
+struct req {
+    enum req_state state;
+    enum tp_route route;
+    int is_post;
+    char *body;
+    size_t body_len;
+    int body_too_big;
+    struct timespec started;
+    char request_id[33];
+    char source[48];
+    int64_t ps_id;
+    struct MHD_Connection *conn;
+    struct tp_http_response resp;
+    struct server *srv;
+};
+
+struct server {
+    const struct tp_server_config *cfg;
+    struct tp_app *app;
+    uint64_t id_prefix;
+    atomic_uint_fast64_t next_id;
+    atomic_int waiting; /* suspended connections: must all be resumed before MHD stops */
+};
+
+void tp_server_config_defaults(struct tp_server_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->listen_addr = "127.0.0.1";
+    c->port = 8080;
+    c->threads = 0;
+    c->max_connections = 4096;
+    c->max_per_ip = 256;
+    c->timeout_s = 30;
+    c->body_max = 16 * 1024;
+    c->access_log = stderr;
+}
+
+void tp_http_respond_error(struct tp_http_response *resp, enum tp_err err, const char *code,
+                           const char *message)
+{
+    char buf[512];
+    size_t n = tp_http_error_body(buf, sizeof buf, code, message);
+    free(resp->body);
+    resp->body = malloc(n + 1);
+    if (resp->body) {
+        memcpy(resp->body, buf, n + 1);
+        resp->body_len = n;
+    } else {
+        resp->body_len = 0;
+    }
+    resp->status = tp_http_status(err);
+    resp->content_type = "application/json";
+    resp->error_code = code;
+}
+
+void tp_http_respond_json(struct tp_http_response *resp, unsigned status, json_t *obj)
+{
+    free(resp->body);
+    resp->body = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    json_decref(obj);
+    if (!resp->body) {
+        tp_http_respond_error(resp, TP_ERR_NOMEM, "internal", "response could not be encoded");
+        return;
+    }
+    resp->body_len = strlen(resp->body);
+    resp->status = status;
+    resp->content_type = "application/json";
+    resp->error_code = NULL;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static tp_day today(void)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    return tp_date_from_ymd(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+static uint64_t elapsed_us(const struct timespec *since)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)(now.tv_sec - since->tv_sec) * 1000000u +
+           (uint64_t)((now.tv_nsec - since->tv_nsec) / 1000);
+}
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *k,
+                                    const char *v)
+{
+    (void)kind, (void)k, (void)v;
+    ++*(int *)cls;
+    return MHD_YES;
+}
+
+static void client_address(struct MHD_Connection *c, char *out, size_t cap)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(out, cap, "unknown");
+    if (!ci || !ci->client_addr)
+        return;
+    if (ci->client_addr->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)ci->client_addr;
+        inet_ntop(AF_INET, &in->sin_addr, out, (socklen_t)cap);
+    } else if (ci->client_addr->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ci->client_addr;
+        inet_ntop(AF_INET6, &in6->sin6_addr, out, (socklen_t)cap);
+    }
+}
+
+static enum tp_route route_of(const char *url, const char *method, int *method_ok)
+{
+    *method_ok = 1;
+    if (strcmp(url, "/healthz") == 0) {
+        *method_ok = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+        return TP_ROUTE_HEALTHZ;
+    }
+    if (strcmp(url, "/metrics") == 0) {
+        *method_ok = strcmp(method, "GET") == 0;
+        return TP_ROUTE_METRICS;
+    }
+    if (strcmp(url, "/api/v1/rights/check") == 0) {
+        *method_ok = strcmp(method, "POST") == 0;
+        return TP_ROUTE_RIGHTS_CHECK;
+    }
+    return TP_ROUTE_UNKNOWN;
+}
+
+/* Bearer token -> caller. TP_ERR_AUTH for anything missing, malformed, unknown, revoked or
+ * expired: one answer, so that a token guesser learns nothing. */
+static enum tp_err authenticate(struct server *s, struct MHD_Connection *c, int64_t now_s,
+                                struct tp_token_info *out)
+{
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!h || strncmp(h, AUTH_PREFIX, strlen(AUTH_PREFIX)) != 0)
+        return TP_ERR_AUTH;
+    const char *tok = h + strlen(AUTH_PREFIX);
+    size_t len = strlen(tok);
+    if (len < 16 || len > 128)
+        return TP_ERR_AUTH;
+    uint8_t hash[TP_TOKEN_HASH_LEN];
+    tp_token_hash(s->app->keys, tok, len, hash);
+    enum tp_err e = tp_store_ops(s->app->store)->token_find(tp_store_impl(s->app->store), hash, out);
+    if (e == TP_ERR_NOT_FOUND)
+        return TP_ERR_AUTH;
+    if (e != TP_OK)
+        return e;
+    if (out->revoked || (out->expires_at && out->expires_at <= now_s))
+        return TP_ERR_AUTH;
+    return TP_OK;
+}
+
+static void handle(struct server *s, struct req *r)
+{
+    struct tp_http_response *resp = &r->resp;
+    if (r->body_too_big) {
+        char m[96];
+        snprintf(m, sizeof m, "request body exceeds %zu bytes", s->cfg->body_max);
+        tp_http_respond_error(resp, TP_ERR_TOO_BIG, "body_too_large", m);
+        return;
+    }
+    switch (r->route) {
+    case TP_ROUTE_HEALTHZ: {
+        int64_t n = 0;
+        enum tp_err e = tp_store_ops(s->app->store)->count(tp_store_impl(s->app->store), "amc", &n);
+        if (e != TP_OK) {
+            tp_http_respond_error(resp, e, "store_unavailable", "the store cannot be read");
+            return;
+        }
+        tp_http_respond_json(resp, 200, json_pack("{s:s}", "status", "ok"));
+        return;
+    }
+    case TP_ROUTE_METRICS: {
+        size_t n = 0;
+        char *text = tp_metrics_render(s->app->store, &n);
+        if (!text) {
+            tp_http_respond_error(resp, TP_ERR_NOMEM, "internal", "metrics unavailable");
+            return;
+        }
+        resp->body = text;
+        resp->body_len = n;
+        resp->status = 200;
+        resp->content_type = "text/plain; version=0.0.4";
+        return;
+    }
+    case TP_ROUTE_RIGHTS_CHECK: {
+        struct tp_token_info who;
+        int64_t now = now_ms();
+        enum tp_err e = authenticate(s, r->conn, now / 1000, &who);
+        if (e == TP_ERR_AUTH) {
+            tp_http_respond_error(resp, e, "unauthenticated",
+                                  "a valid API token is required: Authorization: Bearer <token>");
+            return;
+        }
+        if (e != TP_OK) {
+            tp_http_respond_error(resp, e, "storage_error", "authentication could not be checked");
+            return;
+        }
+        if (!(who.scopes & TP_SCOPE_RIGHTS)) {
+            tp_http_respond_error(resp, TP_ERR_FORBIDDEN, "scope_missing",
+                                  "this token may not make rights checks");
+            return;
+        }
+        r->ps_id = who.ps_id;
+        struct tp_http_request hr = {
+            .app = s->app,
+            .body = r->body ? r->body : "",
+            .body_len = r->body_len,
+            .body_max = s->cfg->body_max,
+            .auth = &who,
+            .request_id = r->request_id,
+            .source = r->source,
+            .now_ms = now,
+            .today = today(),
+        };
+        tp_api_rights_check(&hr, resp);
+        return;
+    }
+    case TP_ROUTE_UNKNOWN:
+    case TP_ROUTE_COUNT: break;
+    }
+    tp_http_respond_error(resp, TP_ERR_NOT_FOUND, "no_such_endpoint", "no such endpoint");
+}
+
+/* Writer thread: the batch holding this request's writes is committed (or failed). */
+static void write_done(struct tp_write_intent *wi, enum tp_err rc)
+{
+    struct req *r = wi->arg;
+    if (rc != TP_OK) {
+        r->resp.has_write = 0;
+        tp_http_respond_error(&r->resp, TP_ERR_BUSY, "storage_unavailable",
+                              "the result could not be stored; nothing was recorded, try again");
+    }
+    r->state = READY;
+    struct server *s = r->srv;
+    MHD_resume_connection(r->conn);
+    atomic_fetch_sub(&s->waiting, 1);
+}
+
+static enum MHD_Result queue(struct req *r)
+{
+    struct tp_http_response *resp = &r->resp;
+    struct MHD_Response *m = MHD_create_response_from_buffer(
+        resp->body_len, resp->body ? resp->body : (char *)"", MHD_RESPMEM_MUST_FREE);
+    if (!m)
+        return MHD_NO;
+    resp->body = NULL; /* MHD owns it now */
+    MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            resp->content_type ? resp->content_type : "application/json");
+    MHD_add_response_header(m, "X-Request-Id", r->request_id);
+    MHD_add_response_header(m, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
+    if (resp->status == 401)
+        MHD_add_response_header(m, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    enum MHD_Result ret = MHD_queue_response(r->conn, resp->status, m);
+    MHD_destroy_response(m);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    struct server *s = cls;
+    struct req *r = *con_cls;
+    (void)version;
+    if (!r) {
+        /* First call: headers only. Answering here would make MHD close keep-alive
+         * connections, so set up and wait for the next call. */
+        r = calloc(1, sizeof *r);
+        if (!r)
+            return MHD_NO;
+        clock_gettime(CLOCK_MONOTONIC, &r->started);
+        r->conn = conn;
+        r->srv = s;
+        uint64_t n = atomic_fetch_add_explicit(&s->next_id, 1, memory_order_relaxed);
+        snprintf(r->request_id, sizeof r->request_id, "%016llx%016llx",
+                 (unsigned long long)s->id_prefix, (unsigned long long)n);
+        client_address(conn, r->source, sizeof r->source);
+        int method_ok = 1;
+        r->route = route_of(url, method, &method_ok);
+        r->is_post = strcmp(method, "POST") == 0;
+        *con_cls = r;
+        int nh = 0;
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &nh);
+        if (nh > MAX_HEADERS) {
+            tp_http_respond_error(&r->resp, TP_ERR_INVALID, "too_many_headers",
+                                  "too many request headers");
+            r->resp.status = 431;
+            r->state = READY;
+        } else if (!method_ok) {
+            tp_http_respond_error(&r->resp, TP_ERR_INVALID, "method_not_allowed",
+                                  "method not allowed on this endpoint");
+            r->resp.status = 405;
+            r->state = READY;
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        /* Body chunk: keep up to the cap, count (and drop) the rest so we can say so. */
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (r->state != READING || r->body_too_big)
+            return MHD_YES;
+        if (r->body_len + n > s->cfg->body_max) {
+            r->body_too_big = 1;
+            free(r->body);
+            r->body = NULL;
+            r->body_len = 0;
+            return MHD_YES;
+        }
+        char *nb = realloc(r->body, r->body_len + n + 1);
+        if (!nb)
+            return MHD_NO;
+        memcpy(nb + r->body_len, upload_data, n);
+        r->body = nb;
+        r->body_len += n;
+        r->body[r->body_len] = '\0';
+        return MHD_YES;
+    }
+    if (r->state == READING) {
+        handle(s, r);
+        if (r->resp.has_write) {
+            r->resp.wi.done = write_done;
+            r->resp.wi.arg = r;
+            r->state = WAITING;
+            atomic_fetch_add(&s->waiting, 1);
+            MHD_suspend_connection(conn);
+            if (tp_store_submit(s->app->store, &r->resp.wi) != TP_OK) {
+                r->resp.has_write = 0;
+                tp_http_respond_error(&r->resp, TP_ERR_BUSY, "overloaded",
+                                      "the platform is overloaded; nothing was recorded, retry");
+                r->state = READY;
+                MHD_resume_connection(conn);
+                atomic_fetch_sub(&s->waiting, 1);
+            }
+            return MHD_YES;
+        }
+        r->state = READY;
+    }
+    if (r->state == WAITING)
+        return MHD_YES; /* spurious call while suspended */
+    return queue(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct server *s = cls;
+    struct req *r = *con_cls;
+    (void)conn;
+    if (!r)
+        return;
+    uint64_t us = elapsed_us(&r->started);
+    unsigned status = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? r->resp.status : 499;
+    tp_metrics_request(r->route, status, us);
+    if (s->cfg->access_log) {
+        /* No query string, no body, no header values: nothing personal can reach this line. */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        char line[256];
+        int n = snprintf(line, sizeof line,
+                         "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ req=%s route=%s status=%u us=%llu "
+                         "ps=%lld err=%s\n",
+                         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                         tm.tm_sec, ts.tv_nsec / 1000000, r->request_id, tp_route_name(r->route),
+                         status, (unsigned long long)us, (long long)r->ps_id,
+                         r->resp.error_code ? r->resp.error_code : "-");
+        if (n > 0)
+            fwrite(line, 1, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1,
+                   s->cfg->access_log);
+    }
+    free(r->resp.body);
+    free(r->body);
+    free(r);
+    *con_cls = NULL;
+}
+
+static void log_mhd(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    fputs("opentp: http: ", stderr);
+    vfprintf(stderr, fmt, ap);
+}
+
+enum tp_err tp_server_run(const struct tp_server_config *cfg, struct tp_app *app, char *msg,
+                          size_t msglen)
+{
+    struct server s = {.cfg = cfg, .app = app};
+    tp_random(&s.id_prefix, sizeof s.id_prefix);
+    atomic_init(&s.next_id, 1);
+    atomic_init(&s.waiting, 0);
+
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(cfg->port);
+    if (inet_pton(AF_INET, cfg->listen_addr, &addr.sin_addr) != 1)
+        return tp_fail(msg, msglen, TP_ERR_INVALID, "bad listen address %s", cfg->listen_addr);
+    unsigned threads = cfg->threads ? cfg->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    if (threads < 1)
+        threads = 1;
+
+    /* Signals are taken synchronously by this thread; block them before MHD starts its own. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+        cfg->port, NULL, NULL, on_request, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+        cfg->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s, MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+    if (!d)
+        return tp_fail(msg, msglen, TP_ERR_IO, "cannot listen on %s:%u (%s)", cfg->listen_addr,
+                       cfg->port, strerror(errno));
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    unsigned port = di ? di->port : cfg->port;
+    if (cfg->port_file) {
+        char tmp[4096];
+        snprintf(tmp, sizeof tmp, "%s.tmp", cfg->port_file);
+        FILE *f = fopen(tmp, "w");
+        if (f) {
+            fprintf(f, "%u\n", port);
+            fclose(f);
+            rename(tmp, cfg->port_file);
+        }
+    }
+    if (cfg->banner) {
+        printf("\nopentp is serving on http://%s:%u  (health: /healthz, metrics: /metrics)\n",
+               cfg->listen_addr, port);
+        if (cfg->banner_file) {
+            FILE *f = fopen(cfg->banner_file, "r");
+            if (f) {
+                char buf[1024];
+                size_t n;
+                while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+                    fwrite(buf, 1, n, stdout);
+                fclose(f);
+            }
+        }
+        printf("Press Ctrl-C to stop.\n");
+    }
+    fflush(stdout);
+
+    struct timespec wait = {.tv_sec = cfg->exit_after_s ? cfg->exit_after_s : 3600, .tv_nsec = 0};
+    for (;;) {
+        int sig = sigtimedwait(&set, NULL, &wait);
+        if (sig == SIGINT || sig == SIGTERM)
+            break;
+        if (sig < 0 && errno == EAGAIN && cfg->exit_after_s)
+            break;
+    }
+    /* Stop accepting, let queued writes finish and their connections resume, then stop. */
+    MHD_quiesce_daemon(d);
+    for (int i = 0; i < 5000 && atomic_load(&s.waiting) > 0; i++)
+        usleep(1000);
+    MHD_stop_daemon(d);
+    return TP_OK;
+}

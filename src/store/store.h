@@ -1,0 +1,170 @@
+/* The storage interface. Handlers, the CLI and the importer talk to this, never to SQL.
+ *
+ * A backend (SQLite: store_sqlite.c; a PostgreSQL backend can implement the same table of
+ * operations) fills a struct tp_store_ops. Personal data reaches the store already sealed
+ * (struct tp_sealed_beneficiary): a backend never sees a NIR, a name or a birth date.
+ *
+ * Thread-safety: every function may be called from any thread at the same time, except
+ * tp_store_open/tp_store_close. Reads see everything committed before they start. Writes that
+ * must be durable before a response (engagements, access events) go through the group-commit
+ * queue (tp_store_submit), which batches them into one transaction. */
+#ifndef TP_STORE_STORE_H
+#define TP_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/model.h"
+#include "core/rights.h"
+#include "security/keys.h"
+
+/* A beneficiary ready for storage: lookup keys, the sealed identity and the non-personal
+ * fields. Built by tp_beneficiary_seal (store_seal.c). */
+struct tp_sealed_beneficiary {
+    uint8_t bidx_member[TP_BIDX_LEN];
+    uint8_t bidx_nir[TP_BIDX_LEN]; /* of the NIR carried on the card (own, or a parent's) */
+    uint8_t bidx_birth[TP_BIDX_LEN];
+    uint8_t ref[TP_BIDX_LEN];
+    uint8_t digest[TP_BIDX_LEN];
+    uint8_t sealed[TP_SEALED_MAX];
+    size_t sealed_len;
+    const struct tp_beneficiary *plain; /* non-personal fields are read from here */
+};
+
+/* What a rights check needs to know about a beneficiary found by card data. */
+struct tp_beneficiary_found {
+    int64_t id;
+    uint8_t ref[TP_BIDX_LEN];
+    uint8_t bidx_nir[TP_BIDX_LEN]; /* to check a NIR given together with the birth data */
+    struct tp_beneficiary b; /* identity fields left empty: not needed, not decrypted */
+    int64_t contract_id;
+};
+
+struct tp_token_info {
+    int64_t token_id;
+    int64_t ps_id;
+    enum tp_profession profession;
+    int64_t expires_at; /* unix seconds, 0 = never */
+    int revoked;
+    uint32_t scopes; /* bit mask of TP_SCOPE_* */
+};
+
+#define TP_SCOPE_RIGHTS 1u
+#define TP_SCOPE_ALL 0xffffffffu
+
+struct tp_token_row {
+    int64_t id;
+    int64_t ps_id;
+    char label[TP_TEXT_MAX];
+    int64_t created_at, expires_at, revoked_at;
+    uint32_t scopes;
+};
+
+/* An access to personal data, as recorded. No plaintext personal data. */
+struct tp_access_event {
+    int64_t at_ms;             /* unix milliseconds */
+    char request_id[33];
+    char actor[24];            /* "token:<id>" */
+    int64_t ps_id;             /* 0 if none */
+    int has_beneficiary;
+    uint8_t beneficiary_ref[TP_BIDX_LEN];
+    char operation[24];        /* "rights.check" */
+    char outcome[24];          /* "covered", "not_covered", "not_found", "rights_closed" */
+    char fields[64];           /* fields disclosed, comma-separated: "coverage,engagement" */
+    char source[48];           /* source address */
+};
+
+struct tp_engagement {
+    char number[TP_ENGAGEMENT_LEN + 1];
+    int64_t beneficiary_id;
+    int64_t ps_id;
+    enum tp_domain domain;
+    tp_day date_of_care;
+    tp_day valid_until;
+    int64_t created_ms;
+};
+
+/* A unit of durable work for the group-commit writer. The submitter owns the memory until
+ * `done` is called (from the writer thread) with the outcome of the batch it was in. */
+struct tp_write_intent {
+    int has_engagement;
+    struct tp_engagement engagement;
+    int has_event;
+    struct tp_access_event event;
+    void (*done)(struct tp_write_intent *wi, enum tp_err rc);
+    void *arg;
+    struct tp_write_intent *next; /* queue link, owned by the store */
+};
+
+struct tp_store;
+
+/* The operations a backend implements. `impl` is the backend's own state. */
+struct tp_store_ops {
+    const char *name;
+    void (*close)(void *impl);
+    enum tp_err (*amc_upsert)(void *impl, const struct tp_amc *a, int64_t *id);
+    enum tp_err (*amc_find)(void *impl, const char *number, int64_t *id, struct tp_amc *out);
+    enum tp_err (*contract_upsert)(void *impl, const struct tp_contract *c, int64_t *id);
+    enum tp_err (*contract_get)(void *impl, int64_t id, struct tp_contract *out);
+    enum tp_err (*ps_upsert)(void *impl, const struct tp_ps *p, int64_t *id);
+    enum tp_err (*ps_get)(void *impl, int64_t id, struct tp_ps *out);
+    enum tp_err (*ps_find)(void *impl, const char *identifier, int64_t *id);
+    /* Upserts n beneficiaries in one transaction keyed by (AMC, member, rank); a row whose
+     * digest is unchanged is left alone. changed[i] (if not NULL) receives 1 when row i was
+     * inserted or updated. All or nothing. */
+    enum tp_err (*beneficiaries_upsert)(void *impl, const struct tp_sealed_beneficiary *rows,
+                                        size_t n, int *changed);
+    /* By the NIR index, among beneficiaries whose own NIR it is (children on a parent's NIR
+     * are found by birth date and rank). TP_ERR_NOT_FOUND when none. */
+    enum tp_err (*beneficiary_find_by_nir)(void *impl, const uint8_t bidx[TP_BIDX_LEN],
+                                           struct tp_beneficiary_found *out);
+    enum tp_err (*beneficiary_find_by_birth)(void *impl, const uint8_t bidx[TP_BIDX_LEN],
+                                             struct tp_beneficiary_found *out);
+    enum tp_err (*token_insert)(void *impl, int64_t ps_id, const uint8_t hash[TP_TOKEN_HASH_LEN],
+                                const char *label, uint32_t scopes, int64_t expires_at,
+                                int64_t now, int64_t *id);
+    enum tp_err (*token_find)(void *impl, const uint8_t hash[TP_TOKEN_HASH_LEN],
+                              struct tp_token_info *out);
+    enum tp_err (*token_revoke)(void *impl, int64_t id, int64_t now);
+    enum tp_err (*token_list)(void *impl, int64_t ps_id, struct tp_token_row *rows, size_t max,
+                              size_t *n);
+    /* Applies a batch of write intents in one durable transaction. */
+    enum tp_err (*apply_batch)(void *impl, struct tp_write_intent *const *items, size_t n);
+    enum tp_err (*count)(void *impl, const char *what, int64_t *n);
+};
+
+struct tp_store_stats {
+    uint64_t batches, intents, max_batch, failed_batches;
+};
+
+/* Opens a store from a location: a path to an SQLite file (created and migrated if needed).
+ * The group-commit writer starts with it. */
+enum tp_err tp_store_open(const char *location, struct tp_store **out, char *msg,
+                          size_t msglen) TP_MUST_USE;
+
+/* Stops the writer after draining the queue, then closes the backend. NULL is fine. */
+void tp_store_close(struct tp_store *s);
+
+/* Direct access to the backend's operations and state (for the synchronous calls). */
+const struct tp_store_ops *tp_store_ops(const struct tp_store *s);
+void *tp_store_impl(const struct tp_store *s);
+
+/* Queues a write intent. Returns TP_ERR_BUSY when the queue holds too many (back-pressure);
+ * otherwise wi->done is called exactly once, later, from the writer thread. */
+enum tp_err tp_store_submit(struct tp_store *s, struct tp_write_intent *wi) TP_MUST_USE;
+
+/* Submits and waits for durability (for the CLI and tests; the server uses callbacks). */
+enum tp_err tp_store_write_sync(struct tp_store *s, struct tp_write_intent *wi) TP_MUST_USE;
+
+void tp_store_get_stats(struct tp_store *s, struct tp_store_stats *out);
+
+/* Seals a beneficiary for storage (blind indexes, digest, encrypted identity). */
+enum tp_err tp_beneficiary_seal(const struct tp_keys *k, const struct tp_beneficiary *b,
+                                struct tp_sealed_beneficiary *out) TP_MUST_USE;
+
+/* Backend constructors. */
+enum tp_err tp_store_sqlite_open(const char *path, const struct tp_store_ops **ops, void **impl,
+                                 char *msg, size_t msglen) TP_MUST_USE;
+
+#endif

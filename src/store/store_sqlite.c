@@ -1,0 +1,964 @@
+/* SQLite backend of the store (store.h).
+ *
+ * One writer connection (synchronous=FULL, WAL) used under a mutex by the group-commit writer
+ * and by the synchronous upserts; a pool of read-only connections, each with its prepared
+ * statements, handed out to concurrent readers. Schema changes are numbered migrations applied
+ * in order at open; the current number is in schema_version. All SQL uses bound parameters. */
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+
+/* Migrations: append only, never edit one that has shipped. */
+static const char *const migrations[] = {
+    /* 1: the core data model (PRODUCT §2). */
+    "CREATE TABLE amc("
+    " id INTEGER PRIMARY KEY, number TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
+    " convention TEXT NOT NULL, routing TEXT NOT NULL, dpo_name TEXT NOT NULL,"
+    " dpo_email TEXT NOT NULL, dpo_address TEXT NOT NULL, iban TEXT NOT NULL,"
+    " bic TEXT NOT NULL) STRICT;"
+    "CREATE TABLE contract("
+    " id INTEGER PRIMARY KEY, amc_id INTEGER NOT NULL REFERENCES amc(id), code TEXT NOT NULL,"
+    " name TEXT NOT NULL, responsable INTEGER NOT NULL CHECK (responsable IN (0, 1)),"
+    " level INTEGER NOT NULL, valid_from INTEGER NOT NULL, UNIQUE (amc_id, code)) STRICT;"
+    "CREATE TABLE guarantee("
+    " id INTEGER PRIMARY KEY,"
+    " contract_id INTEGER NOT NULL REFERENCES contract(id) ON DELETE CASCADE,"
+    " domain TEXT NOT NULL, act TEXT NOT NULL,"
+    " kind TEXT NOT NULL CHECK (kind IN ('pct_br', 'forfait', 'frais_reels')),"
+    " rate_bp INTEGER NOT NULL, includes_amo INTEGER NOT NULL, amount_cents INTEGER NOT NULL,"
+    " period_months INTEGER NOT NULL, per_family INTEGER NOT NULL) STRICT;"
+    "CREATE INDEX guarantee_contract ON guarantee(contract_id);"
+    /* Personal data only as blind indexes and a sealed identity. */
+    "CREATE TABLE beneficiary("
+    " id INTEGER PRIMARY KEY, amc_id INTEGER NOT NULL REFERENCES amc(id),"
+    " contract_id INTEGER NOT NULL REFERENCES contract(id),"
+    " bidx_member BLOB NOT NULL, rank INTEGER NOT NULL CHECK (rank BETWEEN 1 AND 99),"
+    " quality TEXT NOT NULL, nir_own INTEGER NOT NULL, bidx_nir BLOB NOT NULL,"
+    " bidx_birth BLOB NOT NULL, ref BLOB NOT NULL UNIQUE, digest BLOB NOT NULL,"
+    " identity BLOB NOT NULL, coverage_start INTEGER NOT NULL, coverage_end INTEGER NOT NULL,"
+    " tp_domains INTEGER NOT NULL, UNIQUE (bidx_member, rank)) STRICT;"
+    "CREATE INDEX beneficiary_nir ON beneficiary(bidx_nir);"
+    "CREATE INDEX beneficiary_birth ON beneficiary(bidx_birth);"
+    "CREATE TABLE ps("
+    " id INTEGER PRIMARY KEY, identifier TEXT NOT NULL UNIQUE, profession TEXT NOT NULL,"
+    " finess TEXT NOT NULL, rpps TEXT NOT NULL, am_number TEXT NOT NULL, name TEXT NOT NULL,"
+    " address TEXT NOT NULL, iban TEXT NOT NULL, bic TEXT NOT NULL) STRICT;"
+    "CREATE TABLE api_token("
+    " id INTEGER PRIMARY KEY, ps_id INTEGER NOT NULL REFERENCES ps(id),"
+    " hash BLOB NOT NULL UNIQUE, label TEXT NOT NULL, scopes INTEGER NOT NULL,"
+    " created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
+    " revoked_at INTEGER NOT NULL DEFAULT 0) STRICT;"
+    "CREATE TABLE engagement("
+    " id INTEGER PRIMARY KEY, number TEXT NOT NULL UNIQUE,"
+    " beneficiary_id INTEGER NOT NULL REFERENCES beneficiary(id),"
+    " ps_id INTEGER NOT NULL REFERENCES ps(id), domain TEXT NOT NULL,"
+    " date_of_care INTEGER NOT NULL, valid_until INTEGER NOT NULL,"
+    " created_ms INTEGER NOT NULL) STRICT;"
+    "CREATE TABLE access_event("
+    " id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, request_id TEXT NOT NULL,"
+    " actor TEXT NOT NULL, ps_id INTEGER, beneficiary_ref BLOB, operation TEXT NOT NULL,"
+    " outcome TEXT NOT NULL, fields TEXT NOT NULL, source TEXT NOT NULL) STRICT;"
+    "CREATE INDEX access_event_beneficiary ON access_event(beneficiary_ref);",
+};
+#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+/* Statements of a read connection. */
+enum {
+    R_BEN_BY_NIR,
+    R_BEN_BY_BIRTH,
+    R_TOKEN_FIND,
+    R_CONTRACT,
+    R_GUARANTEES,
+    R_AMC_FIND,
+    R_PS_GET,
+    R_PS_FIND,
+    R_TOKEN_LIST,
+    R_COUNT
+};
+
+#define BEN_COLUMNS                                                                              \
+    "SELECT b.id, b.ref, b.bidx_nir, a.number, b.rank, b.quality, b.nir_own, c.code,"            \
+    " b.coverage_start, b.coverage_end, b.tp_domains, b.contract_id"                             \
+    " FROM beneficiary b JOIN amc a ON a.id = b.amc_id JOIN contract c ON c.id = b.contract_id "
+
+static const char *const read_sql[R_COUNT] = {
+    [R_BEN_BY_NIR] = BEN_COLUMNS "WHERE b.bidx_nir = ?1 AND b.nir_own = 1 LIMIT 2",
+    [R_BEN_BY_BIRTH] = BEN_COLUMNS "WHERE b.bidx_birth = ?1 LIMIT 2",
+    [R_TOKEN_FIND] = "SELECT t.id, t.ps_id, p.profession, t.expires_at, t.revoked_at, t.scopes"
+                     " FROM api_token t JOIN ps p ON p.id = t.ps_id WHERE t.hash = ?1",
+    [R_CONTRACT] = "SELECT a.number, c.code, c.name, c.responsable, c.level, c.valid_from"
+                   " FROM contract c JOIN amc a ON a.id = c.amc_id WHERE c.id = ?1",
+    [R_GUARANTEES] = "SELECT domain, act, kind, rate_bp, includes_amo, amount_cents,"
+                     " period_months, per_family FROM guarantee WHERE contract_id = ?1"
+                     " ORDER BY id",
+    [R_AMC_FIND] = "SELECT id, number, name, convention, routing, dpo_name, dpo_email,"
+                   " dpo_address, iban, bic FROM amc WHERE number = ?1",
+    [R_PS_GET] = "SELECT profession, finess, rpps, am_number, name, address, iban, bic"
+                 " FROM ps WHERE id = ?1",
+    [R_PS_FIND] = "SELECT id FROM ps WHERE identifier = ?1",
+    [R_TOKEN_LIST] = "SELECT id, ps_id, label, created_at, expires_at, revoked_at, scopes"
+                     " FROM api_token WHERE ps_id = ?1 ORDER BY id",
+};
+
+struct reader {
+    sqlite3 *db;
+    sqlite3_stmt *st[R_COUNT];
+    struct reader *next;
+};
+
+/* Statements of the writer connection. */
+enum {
+    W_BEGIN,
+    W_COMMIT,
+    W_ROLLBACK,
+    W_AMC_UPSERT,
+    W_CONTRACT_UPSERT,
+    W_GUAR_DELETE,
+    W_GUAR_INSERT,
+    W_PS_UPSERT,
+    W_BEN_DIGEST,
+    W_BEN_UPSERT,
+    W_AMC_ID,
+    W_CONTRACT_ID,
+    W_TOKEN_INSERT,
+    W_TOKEN_REVOKE,
+    W_ENGAGEMENT,
+    W_EVENT,
+    W_COUNT
+};
+
+static const char *const write_sql[W_COUNT] = {
+    [W_BEGIN] = "BEGIN IMMEDIATE",
+    [W_COMMIT] = "COMMIT",
+    [W_ROLLBACK] = "ROLLBACK",
+    [W_AMC_UPSERT] =
+        "INSERT INTO amc(number, name, convention, routing, dpo_name, dpo_email, dpo_address,"
+        " iban, bic) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        " ON CONFLICT(number) DO UPDATE SET name = ?2, convention = ?3, routing = ?4,"
+        " dpo_name = ?5, dpo_email = ?6, dpo_address = ?7, iban = ?8, bic = ?9"
+        " RETURNING id",
+    [W_CONTRACT_UPSERT] =
+        "INSERT INTO contract(amc_id, code, name, responsable, level, valid_from)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(amc_id, code) DO UPDATE SET name = ?3,"
+        " responsable = ?4, level = ?5, valid_from = ?6 RETURNING id",
+    [W_GUAR_DELETE] = "DELETE FROM guarantee WHERE contract_id = ?1",
+    [W_GUAR_INSERT] = "INSERT INTO guarantee(contract_id, domain, act, kind, rate_bp,"
+                      " includes_amo, amount_cents, period_months, per_family)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [W_PS_UPSERT] =
+        "INSERT INTO ps(identifier, profession, finess, rpps, am_number, name, address, iban,"
+        " bic) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(identifier) DO UPDATE"
+        " SET profession = ?2, finess = ?3, rpps = ?4, am_number = ?5, name = ?6,"
+        " address = ?7, iban = ?8, bic = ?9 RETURNING id",
+    [W_BEN_DIGEST] = "SELECT digest FROM beneficiary WHERE bidx_member = ?1 AND rank = ?2",
+    [W_BEN_UPSERT] =
+        "INSERT INTO beneficiary(amc_id, contract_id, bidx_member, rank, quality, nir_own,"
+        " bidx_nir, bidx_birth, ref, digest, identity, coverage_start, coverage_end, tp_domains)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+        " ON CONFLICT(bidx_member, rank) DO UPDATE SET contract_id = ?2, quality = ?5,"
+        " nir_own = ?6, bidx_nir = ?7, bidx_birth = ?8, digest = ?10, identity = ?11,"
+        " coverage_start = ?12, coverage_end = ?13, tp_domains = ?14",
+    [W_AMC_ID] = "SELECT id FROM amc WHERE number = ?1",
+    [W_CONTRACT_ID] = "SELECT id FROM contract WHERE amc_id = ?1 AND code = ?2",
+    [W_TOKEN_INSERT] = "INSERT INTO api_token(ps_id, hash, label, scopes, created_at,"
+                       " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [W_TOKEN_REVOKE] = "UPDATE api_token SET revoked_at = ?2 WHERE id = ?1 AND revoked_at = 0",
+    [W_ENGAGEMENT] = "INSERT INTO engagement(number, beneficiary_id, ps_id, domain,"
+                     " date_of_care, valid_until, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [W_EVENT] = "INSERT INTO access_event(at_ms, request_id, actor, ps_id, beneficiary_ref,"
+                " operation, outcome, fields, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+};
+
+struct sq {
+    char path[4096];
+    pthread_mutex_t wmu; /* serialises use of the writer connection */
+    sqlite3 *w;
+    sqlite3_stmt *ws[W_COUNT];
+    pthread_mutex_t pool_mu;
+    struct reader *pool;
+};
+
+static enum tp_err sq_error(sqlite3 *db, const char *what)
+{
+    /* The message names the operation, never the data. */
+    fprintf(stderr, "opentp: store: %s: %s\n", what, sqlite3_errmsg(db));
+    int code = sqlite3_errcode(db) & 0xff;
+    if (code == SQLITE_CONSTRAINT)
+        return TP_ERR_CONFLICT;
+    if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+        return TP_ERR_BUSY;
+    return TP_ERR_IO;
+}
+
+static int exec(sqlite3 *db, const char *sql)
+{
+    return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+static enum tp_err open_conn(const char *path, int readonly, sqlite3 **out)
+{
+    int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                SQLITE_OPEN_NOMUTEX;
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+        if (db)
+            sqlite3_close(db);
+        return TP_ERR_IO;
+    }
+    sqlite3_busy_timeout(db, 10000);
+    exec(db, "PRAGMA foreign_keys = ON");
+    *out = db;
+    return TP_OK;
+}
+
+static enum tp_err migrate(sqlite3 *db, char *msg, size_t msglen)
+{
+    sqlite3_stmt *st = NULL;
+    int version = 0;
+    if (exec(db, "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL) STRICT") !=
+        SQLITE_OK)
+        return tp_fail(msg, msglen, TP_ERR_IO, "cannot create schema_version: %s",
+                       sqlite3_errmsg(db));
+    if (sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (version > N_MIGRATIONS)
+        return tp_fail(msg, msglen, TP_ERR_INVALID,
+                       "database schema %d is newer than this program (%d)", version,
+                       N_MIGRATIONS);
+    for (int v = version; v < N_MIGRATIONS; v++) {
+        char ins[64];
+        snprintf(ins, sizeof ins, "INSERT INTO schema_version VALUES (%d)", v + 1);
+        if (exec(db, "BEGIN IMMEDIATE") != SQLITE_OK || exec(db, migrations[v]) != SQLITE_OK ||
+            exec(db, ins) != SQLITE_OK) {
+            enum tp_err rc = tp_fail(msg, msglen, TP_ERR_IO, "migration %d failed: %s", v + 1,
+                                     sqlite3_errmsg(db));
+            exec(db, "ROLLBACK");
+            return rc;
+        }
+        if (exec(db, "COMMIT") != SQLITE_OK)
+            return tp_fail(msg, msglen, TP_ERR_IO, "migration %d: commit failed", v + 1);
+    }
+    return TP_OK;
+}
+
+static void sq_close(void *impl)
+{
+    struct sq *s = impl;
+    if (!s)
+        return;
+    while (s->pool) {
+        struct reader *r = s->pool;
+        s->pool = r->next;
+        for (int i = 0; i < R_COUNT; i++)
+            sqlite3_finalize(r->st[i]);
+        sqlite3_close(r->db);
+        free(r);
+    }
+    for (int i = 0; i < W_COUNT; i++)
+        sqlite3_finalize(s->ws[i]);
+    if (s->w) {
+        exec(s->w, "PRAGMA optimize");
+        sqlite3_close(s->w);
+    }
+    pthread_mutex_destroy(&s->wmu);
+    pthread_mutex_destroy(&s->pool_mu);
+    free(s);
+}
+
+static struct reader *reader_get(struct sq *s)
+{
+    pthread_mutex_lock(&s->pool_mu);
+    struct reader *r = s->pool;
+    if (r)
+        s->pool = r->next;
+    pthread_mutex_unlock(&s->pool_mu);
+    if (r)
+        return r;
+    r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    if (open_conn(s->path, 1, &r->db) != TP_OK)
+        goto fail;
+    for (int i = 0; i < R_COUNT; i++)
+        if (sqlite3_prepare_v3(r->db, read_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &r->st[i],
+                               NULL) != SQLITE_OK) {
+            sq_error(r->db, "prepare read statement");
+            goto fail;
+        }
+    return r;
+fail:
+    for (int i = 0; i < R_COUNT; i++)
+        sqlite3_finalize(r->st[i]);
+    if (r->db)
+        sqlite3_close(r->db);
+    free(r);
+    return NULL;
+}
+
+static void reader_put(struct sq *s, struct reader *r)
+{
+    pthread_mutex_lock(&s->pool_mu);
+    r->next = s->pool;
+    s->pool = r;
+    pthread_mutex_unlock(&s->pool_mu);
+}
+
+static sqlite3_stmt *wst(struct sq *s, int i)
+{
+    sqlite3_reset(s->ws[i]);
+    sqlite3_clear_bindings(s->ws[i]);
+    return s->ws[i];
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+static void copy_col(char *dst, size_t cap, sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    snprintf(dst, cap, "%s", t ? (const char *)t : "");
+}
+
+/* Runs a statement that returns one integer column (RETURNING id, SELECT id). */
+static enum tp_err step_id(struct sq *s, sqlite3_stmt *st, int64_t *id, const char *what)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        if (id)
+            *id = sqlite3_column_int64(st, 0);
+        while (sqlite3_step(st) == SQLITE_ROW)
+            ;
+        sqlite3_reset(st);
+        return TP_OK;
+    }
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return TP_ERR_NOT_FOUND;
+    }
+    enum tp_err e = sq_error(s->w, what);
+    sqlite3_reset(st);
+    return e;
+}
+
+static enum tp_err step_done(struct sq *s, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? TP_OK : sq_error(s->w, what);
+}
+
+static enum tp_err begin(struct sq *s)
+{
+    return step_done(s, wst(s, W_BEGIN), "begin");
+}
+
+static enum tp_err finish(struct sq *s, enum tp_err rc)
+{
+    if (rc == TP_OK)
+        rc = step_done(s, wst(s, W_COMMIT), "commit");
+    if (rc != TP_OK && !sqlite3_get_autocommit(s->w))
+        step_done(s, wst(s, W_ROLLBACK), "rollback");
+    return rc;
+}
+
+static enum tp_err sq_amc_upsert(void *impl, const struct tp_amc *a, int64_t *id)
+{
+    struct sq *s = impl;
+    pthread_mutex_lock(&s->wmu);
+    sqlite3_stmt *st = wst(s, W_AMC_UPSERT);
+    bind_text(st, 1, a->number);
+    bind_text(st, 2, a->name);
+    bind_text(st, 3, a->convention);
+    bind_text(st, 4, a->routing);
+    bind_text(st, 5, a->dpo_name);
+    bind_text(st, 6, a->dpo_email);
+    bind_text(st, 7, a->dpo_address);
+    bind_text(st, 8, a->iban);
+    bind_text(st, 9, a->bic);
+    enum tp_err rc = step_id(s, st, id, "amc upsert");
+    pthread_mutex_unlock(&s->wmu);
+    return rc;
+}
+
+static const char *kind_name(enum tp_guarantee_kind k)
+{
+    switch (k) {
+    case TP_GUAR_PCT_BR: return "pct_br";
+    case TP_GUAR_FORFAIT: return "forfait";
+    case TP_GUAR_FRAIS_REELS: return "frais_reels";
+    }
+    return "pct_br";
+}
+
+static enum tp_guarantee_kind kind_parse(const char *s)
+{
+    if (strcmp(s, "forfait") == 0)
+        return TP_GUAR_FORFAIT;
+    if (strcmp(s, "frais_reels") == 0)
+        return TP_GUAR_FRAIS_REELS;
+    return TP_GUAR_PCT_BR;
+}
+
+static enum tp_err sq_contract_upsert(void *impl, const struct tp_contract *c, int64_t *id)
+{
+    struct sq *s = impl;
+    int64_t amc_id = 0, cid = 0;
+    pthread_mutex_lock(&s->wmu);
+    enum tp_err rc = begin(s);
+    if (rc == TP_OK) {
+        sqlite3_stmt *st = wst(s, W_AMC_ID);
+        bind_text(st, 1, c->amc);
+        rc = step_id(s, st, &amc_id, "amc id");
+    }
+    if (rc == TP_OK) {
+        sqlite3_stmt *st = wst(s, W_CONTRACT_UPSERT);
+        sqlite3_bind_int64(st, 1, amc_id);
+        bind_text(st, 2, c->code);
+        bind_text(st, 3, c->name);
+        sqlite3_bind_int(st, 4, c->responsable);
+        sqlite3_bind_int(st, 5, c->level);
+        sqlite3_bind_int(st, 6, c->valid_from);
+        rc = step_id(s, st, &cid, "contract upsert");
+    }
+    if (rc == TP_OK) {
+        sqlite3_stmt *st = wst(s, W_GUAR_DELETE);
+        sqlite3_bind_int64(st, 1, cid);
+        rc = step_done(s, st, "guarantee delete");
+    }
+    for (int i = 0; rc == TP_OK && i < c->n_guarantees; i++) {
+        const struct tp_guarantee *g = &c->guarantees[i];
+        sqlite3_stmt *st = wst(s, W_GUAR_INSERT);
+        sqlite3_bind_int64(st, 1, cid);
+        bind_text(st, 2, tp_domain_name(g->domain));
+        bind_text(st, 3, g->act);
+        bind_text(st, 4, kind_name(g->kind));
+        sqlite3_bind_int(st, 5, g->rate_bp);
+        sqlite3_bind_int(st, 6, g->includes_amo);
+        sqlite3_bind_int64(st, 7, g->amount_cents);
+        sqlite3_bind_int(st, 8, g->period_months);
+        sqlite3_bind_int(st, 9, g->per_family);
+        rc = step_done(s, st, "guarantee insert");
+    }
+    rc = finish(s, rc);
+    pthread_mutex_unlock(&s->wmu);
+    if (rc == TP_OK && id)
+        *id = cid;
+    return rc;
+}
+
+static enum tp_err sq_contract_get(void *impl, int64_t id, struct tp_contract *out)
+{
+    struct sq *s = impl;
+    struct reader *r = reader_get(s);
+    if (!r)
+        return TP_ERR_IO;
+    enum tp_err rc = TP_ERR_NOT_FOUND;
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = r->st[R_CONTRACT];
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        copy_col(out->amc, sizeof out->amc, st, 0);
+        copy_col(out->code, sizeof out->code, st, 1);
+        copy_col(out->name, sizeof out->name, st, 2);
+        out->responsable = sqlite3_column_int(st, 3);
+        out->level = sqlite3_column_int(st, 4);
+        out->valid_from = sqlite3_column_int(st, 5);
+        rc = TP_OK;
+    }
+    sqlite3_reset(st);
+    if (rc == TP_OK) {
+        st = r->st[R_GUARANTEES];
+        sqlite3_bind_int64(st, 1, id);
+        while (sqlite3_step(st) == SQLITE_ROW && out->n_guarantees < TP_GUARANTEES_MAX) {
+            struct tp_guarantee *g = &out->guarantees[out->n_guarantees++];
+            const char *dom = (const char *)sqlite3_column_text(st, 0);
+            int d = dom ? tp_domain_parse(dom, strlen(dom)) : -1;
+            g->domain = d < 0 ? TP_DOM_PHARMACIE : (enum tp_domain)d;
+            copy_col(g->act, sizeof g->act, st, 1);
+            const char *k = (const char *)sqlite3_column_text(st, 2);
+            g->kind = kind_parse(k ? k : "");
+            g->rate_bp = sqlite3_column_int(st, 3);
+            g->includes_amo = sqlite3_column_int(st, 4);
+            g->amount_cents = sqlite3_column_int64(st, 5);
+            g->period_months = sqlite3_column_int(st, 6);
+            g->per_family = sqlite3_column_int(st, 7);
+        }
+        sqlite3_reset(st);
+    }
+    reader_put(s, r);
+    return rc;
+}
+
+static enum tp_err sq_amc_find(void *impl, const char *number, int64_t *id, struct tp_amc *out)
+{
+    struct sq *s = impl;
+    struct reader *r = reader_get(s);
+    if (!r)
+        return TP_ERR_IO;
+    enum tp_err rc = TP_ERR_NOT_FOUND;
+    sqlite3_stmt *st = r->st[R_AMC_FIND];
+    bind_text(st, 1, number);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        if (id)
+            *id = sqlite3_column_int64(st, 0);
+        if (out) {
+            memset(out, 0, sizeof *out);
+            copy_col(out->number, sizeof out->number, st, 1);
+            copy_col(out->name, sizeof out->name, st, 2);
+            copy_col(out->convention, sizeof out->convention, st, 3);
+            copy_col(out->routing, sizeof out->routing, st, 4);
+            copy_col(out->dpo_name, sizeof out->dpo_name, st, 5);
+            copy_col(out->dpo_email, sizeof out->dpo_email, st, 6);
+            copy_col(out->dpo_address, sizeof out->dpo_address, st, 7);
+            copy_col(out->iban, sizeof out->iban, st, 8);
+            copy_col(out->bic, sizeof out->bic, st, 9);
+        }
+        rc = TP_OK;
+    }
+    sqlite3_reset(st);
+    reader_put(s, r);
+    return rc;
+}
+
+static const char *ps_identifier(const struct tp_ps *p)
+{
+    return p->finess[0] ? p->finess : p->rpps;
+}
+
+static enum tp_err sq_ps_upsert(void *impl, const struct tp_ps *p, int64_t *id)
+{
+    struct sq *s = impl;
+    pthread_mutex_lock(&s->wmu);
+    sqlite3_stmt *st = wst(s, W_PS_UPSERT);
+    bind_text(st, 1, ps_identifier(p));
+    bind_text(st, 2, tp_profession_name(p->profession));
+    bind_text(st, 3, p->finess);
+    bind_text(st, 4, p->rpps);
+    bind_text(st, 5, p->am_number);
+    bind_text(st, 6, p->name);
+    bind_text(st, 7, p->address);
+    bind_text(st, 8, p->iban);
+    bind_text(st, 9, p->bic);
+    enum tp_err rc = step_id(s, st, id, "ps upsert");
+    pthread_mutex_unlock(&s->wmu);
+    return rc;
+}
+
+static enum tp_err sq_ps_get(void *impl, int64_t id, struct tp_ps *out)
+{
+    struct sq *s = impl;
+    struct reader *r = reader_get(s);
+    if (!r)
+        return TP_ERR_IO;
+    enum tp_err rc = TP_ERR_NOT_FOUND;
+    sqlite3_stmt *st = r->st[R_PS_GET];
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        memset(out, 0, sizeof *out);
+        const char *prof = (const char *)sqlite3_column_text(st, 0);
+        int pi = prof ? tp_profession_parse(prof, strlen(prof)) : -1;
+        out->profession = pi < 0 ? TP_PROF_MEDECIN : (enum tp_profession)pi;
+        copy_col(out->finess, sizeof out->finess, st, 1);
+        copy_col(out->rpps, sizeof out->rpps, st, 2);
+        copy_col(out->am_number, sizeof out->am_number, st, 3);
+        copy_col(out->name, sizeof out->name, st, 4);
+        copy_col(out->address, sizeof out->address, st, 5);
+        copy_col(out->iban, sizeof out->iban, st, 6);
+        copy_col(out->bic, sizeof out->bic, st, 7);
+        rc = TP_OK;
+    }
+    sqlite3_reset(st);
+    reader_put(s, r);
+    return rc;
+}
+
+static enum tp_err sq_ps_find(void *impl, const char *identifier, int64_t *id)
+{
+    struct sq *s = impl;
+    struct reader *r = reader_get(s);
+    if (!r)
+        return TP_ERR_IO;
+    enum tp_err rc = TP_ERR_NOT_FOUND;
+    sqlite3_stmt *st = r->st[R_PS_FIND];
+    bind_text(st, 1, identifier);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        rc = TP_OK;
+    }
+    sqlite3_reset(st);
+    reader_put(s, r);
+    return rc;
+}
+
+/* Per-transaction cache of (amc number -> id) and (amc id, contract code -> id): an import
+ * batch touches few of each. */
+struct id_cache {
+    char amc[10];
+    int64_t amc_id;
+    char contract[TP_CODE_MAX];
+    int64_t contract_id;
+};
+
+static enum tp_err resolve_ids(struct sq *s, struct id_cache *c, const struct tp_beneficiary *b)
+{
+    enum tp_err rc = TP_OK;
+    if (strcmp(c->amc, b->amc) != 0) {
+        sqlite3_stmt *st = wst(s, W_AMC_ID);
+        bind_text(st, 1, b->amc);
+        rc = step_id(s, st, &c->amc_id, "amc id");
+        if (rc != TP_OK)
+            return rc;
+        snprintf(c->amc, sizeof c->amc, "%s", b->amc);
+        c->contract[0] = '\0';
+    }
+    if (strcmp(c->contract, b->contract) != 0) {
+        sqlite3_stmt *st = wst(s, W_CONTRACT_ID);
+        sqlite3_bind_int64(st, 1, c->amc_id);
+        bind_text(st, 2, b->contract);
+        rc = step_id(s, st, &c->contract_id, "contract id");
+        if (rc != TP_OK)
+            return rc;
+        snprintf(c->contract, sizeof c->contract, "%s", b->contract);
+    }
+    return TP_OK;
+}
+
+static enum tp_err sq_beneficiaries_upsert(void *impl, const struct tp_sealed_beneficiary *rows,
+                                           size_t n, int *changed)
+{
+    struct sq *s = impl;
+    struct id_cache cache = {.amc = "", .contract = ""};
+    pthread_mutex_lock(&s->wmu);
+    enum tp_err rc = begin(s);
+    for (size_t i = 0; rc == TP_OK && i < n; i++) {
+        const struct tp_sealed_beneficiary *r = &rows[i];
+        const struct tp_beneficiary *b = r->plain;
+        if (changed)
+            changed[i] = 0;
+        rc = resolve_ids(s, &cache, b);
+        if (rc != TP_OK)
+            break;
+        /* Unchanged row (same digest): leave it, ciphertext included, untouched. */
+        sqlite3_stmt *st = wst(s, W_BEN_DIGEST);
+        sqlite3_bind_blob(st, 1, r->bidx_member, TP_BIDX_LEN, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, b->rank);
+        int step = sqlite3_step(st);
+        int same = step == SQLITE_ROW && sqlite3_column_bytes(st, 0) == TP_BIDX_LEN &&
+                   memcmp(sqlite3_column_blob(st, 0), r->digest, TP_BIDX_LEN) == 0;
+        sqlite3_reset(st);
+        if (step != SQLITE_ROW && step != SQLITE_DONE) {
+            rc = sq_error(s->w, "beneficiary digest");
+            break;
+        }
+        if (same)
+            continue;
+        st = wst(s, W_BEN_UPSERT);
+        sqlite3_bind_int64(st, 1, cache.amc_id);
+        sqlite3_bind_int64(st, 2, cache.contract_id);
+        sqlite3_bind_blob(st, 3, r->bidx_member, TP_BIDX_LEN, SQLITE_STATIC);
+        sqlite3_bind_int(st, 4, b->rank);
+        bind_text(st, 5, tp_quality_name(b->quality));
+        sqlite3_bind_int(st, 6, b->nir_own);
+        sqlite3_bind_blob(st, 7, r->bidx_nir, TP_BIDX_LEN, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 8, r->bidx_birth, TP_BIDX_LEN, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 9, r->ref, TP_BIDX_LEN, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 10, r->digest, TP_BIDX_LEN, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 11, r->sealed, (int)r->sealed_len, SQLITE_STATIC);
+        sqlite3_bind_int(st, 12, b->coverage_start);
+        sqlite3_bind_int(st, 13, b->coverage_end);
+        sqlite3_bind_int64(st, 14, b->tp_domains);
+        rc = step_done(s, st, "beneficiary upsert");
+        if (rc == TP_OK && changed)
+            changed[i] = 1;
+    }
+    rc = finish(s, rc);
+    pthread_mutex_unlock(&s->wmu);
+    if (rc != TP_OK && changed)
+        memset(changed, 0, n * sizeof *changed);
+    return rc;
+}
+
+static enum tp_err ben_find(struct sq *s, int which, const uint8_t bidx[TP_BIDX_LEN],
+                            struct tp_beneficiary_found *out)
+{
+    struct reader *r = reader_get(s);
+    if (!r)
+        return TP_ERR_IO;
+    enum tp_err rc = TP_ERR_NOT_FOUND;
+    sqlite3_stmt *st = r->st[which];
+    sqlite3_bind_blob(st, 1, bidx, TP_BIDX_LEN, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        memset(out, 0, sizeof *out);
+        out->id = sqlite3_column_int64(st, 0);
+        if (sqlite3_column_bytes(st, 1) == TP_BIDX_LEN)
+            memcpy(out->ref, sqlite3_column_blob(st, 1), TP_BIDX_LEN);
+        if (sqlite3_column_bytes(st, 2) == TP_BIDX_LEN)
+            memcpy(out->bidx_nir, sqlite3_column_blob(st, 2), TP_BIDX_LEN);
+        copy_col(out->b.amc, sizeof out->b.amc, st, 3);
+        out->b.rank = sqlite3_column_int(st, 4);
+        const char *q = (const char *)sqlite3_column_text(st, 5);
+        int qi = q ? tp_quality_parse(q, strlen(q)) : -1;
+        out->b.quality = qi < 0 ? TP_QUAL_OTHER : (enum tp_quality)qi;
+        out->b.nir_own = sqlite3_column_int(st, 6);
+        copy_col(out->b.contract, sizeof out->b.contract, st, 7);
+        out->b.coverage_start = sqlite3_column_int(st, 8);
+        out->b.coverage_end = sqlite3_column_int(st, 9);
+        out->b.tp_domains = (uint32_t)sqlite3_column_int64(st, 10);
+        out->contract_id = sqlite3_column_int64(st, 11);
+        rc = TP_OK;
+        /* Two rows under one blind index would be a data error (e.g. twins imported with the
+         * same birth rank): refuse to guess between two people. */
+        if (sqlite3_step(st) == SQLITE_ROW)
+            rc = TP_ERR_CONFLICT;
+    } else if (step != SQLITE_DONE) {
+        rc = sq_error(r->db, "beneficiary find");
+    }
+    sqlite3_reset(st);
+    reader_put(s, r);
+    return rc;
+}
+
+static enum tp_err sq_ben_by_nir(void *impl, const uint8_t bidx[TP_BIDX_LEN],
+                                 struct tp_beneficiary_found *out)
+{
+    return ben_find(impl, R_BEN_BY_NIR, bidx, out);
+}
+
+static enum tp_err sq_ben_by_birth(void *impl, const uint8_t bidx[TP_BIDX_LEN],
+                                   struct tp_beneficiary_found *out)
+{
+    return ben_find(impl, R_BEN_BY_BIRTH, bidx, out);
+}
+
+static enum tp_err sq_token_insert(void *impl, int64_t ps_id, const uint8_t hash[TP_TOKEN_HASH_LEN],
+                                   const char *label, uint32_t scopes, int64_t expires_at,
+                                   int64_t now, int64_t *id)
+{
+    struct sq *s = impl;
+    pthread_mutex_lock(&s->wmu);
+    sqlite3_stmt *st = wst(s, W_TOKEN_INSERT);
+    sqlite3_bind_int64(st, 1, ps_id);
+    sqlite3_bind_blob(st, 2, hash, TP_TOKEN_HASH_LEN, SQLITE_STATIC);
+    bind_text(st, 3, label);
+    sqlite3_bind_int64(st, 4, scopes);
+    sqlite3_bind_int64(st, 5, now);
+    sqlite3_bind_int64(st, 6, expires_at);
+    enum tp_err rc = step_done(s, st, "token insert");
+    if (rc == TP_OK && id)
+        *id = sqlite3_last_insert_rowid(s->w);
+    pthread_mutex_unlock(&s->wmu);
+    return rc;
+}
+
+static enum tp_err sq_token_find(void *impl, const uint8_t hash[TP_TOKEN_HASH_LEN],
+                                 struct tp_token_info *out)
+{
+    struct sq *s = impl;
+    struct reader *r = reader_get(s);
+    if (!r)
+        return TP_ERR_IO;
+    enum tp_err rc = TP_ERR_NOT_FOUND;
+    sqlite3_stmt *st = r->st[R_TOKEN_FIND];
+    sqlite3_bind_blob(st, 1, hash, TP_TOKEN_HASH_LEN, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        out->token_id = sqlite3_column_int64(st, 0);
+        out->ps_id = sqlite3_column_int64(st, 1);
+        const char *prof = (const char *)sqlite3_column_text(st, 2);
+        int pi = prof ? tp_profession_parse(prof, strlen(prof)) : -1;
+        out->profession = pi < 0 ? TP_PROF_MEDECIN : (enum tp_profession)pi;
+        out->expires_at = sqlite3_column_int64(st, 3);
+        out->revoked = sqlite3_column_int64(st, 4) != 0;
+        out->scopes = (uint32_t)sqlite3_column_int64(st, 5);
+        rc = pi < 0 ? TP_ERR_INTERNAL : TP_OK;
+    }
+    sqlite3_reset(st);
+    reader_put(s, r);
+    return rc;
+}
+
+static enum tp_err sq_token_revoke(void *impl, int64_t id, int64_t now)
+{
+    struct sq *s = impl;
+    pthread_mutex_lock(&s->wmu);
+    sqlite3_stmt *st = wst(s, W_TOKEN_REVOKE);
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, now);
+    enum tp_err rc = step_done(s, st, "token revoke");
+    if (rc == TP_OK && sqlite3_changes(s->w) == 0)
+        rc = TP_ERR_NOT_FOUND;
+    pthread_mutex_unlock(&s->wmu);
+    return rc;
+}
+
+static enum tp_err sq_token_list(void *impl, int64_t ps_id, struct tp_token_row *rows, size_t max,
+                                 size_t *n)
+{
+    struct sq *s = impl;
+    struct reader *r = reader_get(s);
+    if (!r)
+        return TP_ERR_IO;
+    *n = 0;
+    sqlite3_stmt *st = r->st[R_TOKEN_LIST];
+    sqlite3_bind_int64(st, 1, ps_id);
+    while (*n < max && sqlite3_step(st) == SQLITE_ROW) {
+        struct tp_token_row *t = &rows[(*n)++];
+        t->id = sqlite3_column_int64(st, 0);
+        t->ps_id = sqlite3_column_int64(st, 1);
+        copy_col(t->label, sizeof t->label, st, 2);
+        t->created_at = sqlite3_column_int64(st, 3);
+        t->expires_at = sqlite3_column_int64(st, 4);
+        t->revoked_at = sqlite3_column_int64(st, 5);
+        t->scopes = (uint32_t)sqlite3_column_int64(st, 6);
+    }
+    sqlite3_reset(st);
+    reader_put(s, r);
+    return TP_OK;
+}
+
+static enum tp_err write_intent(struct sq *s, const struct tp_write_intent *wi)
+{
+    enum tp_err rc = TP_OK;
+    if (wi->has_engagement) {
+        const struct tp_engagement *e = &wi->engagement;
+        sqlite3_stmt *st = wst(s, W_ENGAGEMENT);
+        bind_text(st, 1, e->number);
+        sqlite3_bind_int64(st, 2, e->beneficiary_id);
+        sqlite3_bind_int64(st, 3, e->ps_id);
+        bind_text(st, 4, tp_domain_name(e->domain));
+        sqlite3_bind_int(st, 5, e->date_of_care);
+        sqlite3_bind_int(st, 6, e->valid_until);
+        sqlite3_bind_int64(st, 7, e->created_ms);
+        rc = step_done(s, st, "engagement insert");
+    }
+    if (rc == TP_OK && wi->has_event) {
+        const struct tp_access_event *ev = &wi->event;
+        sqlite3_stmt *st = wst(s, W_EVENT);
+        sqlite3_bind_int64(st, 1, ev->at_ms);
+        bind_text(st, 2, ev->request_id);
+        bind_text(st, 3, ev->actor);
+        if (ev->ps_id)
+            sqlite3_bind_int64(st, 4, ev->ps_id);
+        if (ev->has_beneficiary)
+            sqlite3_bind_blob(st, 5, ev->beneficiary_ref, TP_BIDX_LEN, SQLITE_STATIC);
+        bind_text(st, 6, ev->operation);
+        bind_text(st, 7, ev->outcome);
+        bind_text(st, 8, ev->fields);
+        bind_text(st, 9, ev->source);
+        rc = step_done(s, st, "access event insert");
+    }
+    return rc;
+}
+
+static enum tp_err sq_apply_batch(void *impl, struct tp_write_intent *const *items, size_t n)
+{
+    struct sq *s = impl;
+    pthread_mutex_lock(&s->wmu);
+    enum tp_err rc = begin(s);
+    for (size_t i = 0; rc == TP_OK && i < n; i++)
+        rc = write_intent(s, items[i]);
+    rc = finish(s, rc);
+    pthread_mutex_unlock(&s->wmu);
+    return rc;
+}
+
+static enum tp_err sq_count(void *impl, const char *what, int64_t *n)
+{
+    static const char *const tables[] = {"amc", "contract", "guarantee", "beneficiary", "ps",
+                                         "api_token", "engagement", "access_event"};
+    struct sq *s = impl;
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        if (strcmp(what, tables[i]) != 0)
+            continue;
+        /* The table name comes from the fixed list above, never from input. */
+        char sql[64];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", tables[i]);
+        struct reader *r = reader_get(s);
+        if (!r)
+            return TP_ERR_IO;
+        sqlite3_stmt *st = NULL;
+        enum tp_err rc = TP_ERR_IO;
+        if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW) {
+            *n = sqlite3_column_int64(st, 0);
+            rc = TP_OK;
+        }
+        sqlite3_finalize(st);
+        reader_put(s, r);
+        return rc;
+    }
+    return TP_ERR_INVALID;
+}
+
+static const struct tp_store_ops sqlite_ops = {
+    .name = "sqlite",
+    .close = sq_close,
+    .amc_upsert = sq_amc_upsert,
+    .amc_find = sq_amc_find,
+    .contract_upsert = sq_contract_upsert,
+    .contract_get = sq_contract_get,
+    .ps_upsert = sq_ps_upsert,
+    .ps_get = sq_ps_get,
+    .ps_find = sq_ps_find,
+    .beneficiaries_upsert = sq_beneficiaries_upsert,
+    .beneficiary_find_by_nir = sq_ben_by_nir,
+    .beneficiary_find_by_birth = sq_ben_by_birth,
+    .token_insert = sq_token_insert,
+    .token_find = sq_token_find,
+    .token_revoke = sq_token_revoke,
+    .token_list = sq_token_list,
+    .apply_batch = sq_apply_batch,
+    .count = sq_count,
+};
+
+enum tp_err tp_store_sqlite_open(const char *path, const struct tp_store_ops **ops, void **impl,
+                                 char *msg, size_t msglen)
+{
+    struct sq *s = calloc(1, sizeof *s);
+    if (!s)
+        return TP_ERR_NOMEM;
+    pthread_mutex_init(&s->wmu, NULL);
+    pthread_mutex_init(&s->pool_mu, NULL);
+    if (strlen(path) >= sizeof s->path) {
+        sq_close(s);
+        return tp_fail(msg, msglen, TP_ERR_INVALID, "database path too long");
+    }
+    snprintf(s->path, sizeof s->path, "%s", path);
+    if (open_conn(path, 0, &s->w) != TP_OK) {
+        sq_close(s);
+        return tp_fail(msg, msglen, TP_ERR_IO, "cannot open database %s", path);
+    }
+    /* WAL: readers never block the writer. synchronous=FULL: a commit that returned is on
+     * disk, so an acknowledged engagement survives a power cut. */
+    if (exec(s->w, "PRAGMA journal_mode = WAL") != SQLITE_OK ||
+        exec(s->w, "PRAGMA synchronous = FULL") != SQLITE_OK) {
+        enum tp_err rc = tp_fail(msg, msglen, TP_ERR_IO, "cannot configure %s: %s", path,
+                                 sqlite3_errmsg(s->w));
+        sq_close(s);
+        return rc;
+    }
+    enum tp_err rc = migrate(s->w, msg, msglen);
+    if (rc != TP_OK) {
+        sq_close(s);
+        return rc;
+    }
+    for (int i = 0; i < W_COUNT; i++)
+        if (sqlite3_prepare_v3(s->w, write_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->ws[i],
+                               NULL) != SQLITE_OK) {
+            rc = tp_fail(msg, msglen, TP_ERR_IO, "prepare failed: %s", sqlite3_errmsg(s->w));
+            sq_close(s);
+            return rc;
+        }
+    *ops = &sqlite_ops;
+    *impl = s;
+    return TP_OK;
+}
