@@ -107,6 +107,11 @@ struct tp_store_ops {
     enum tp_err (*amc_find)(void *impl, const char *number, int64_t *id, struct tp_amc *out);
     enum tp_err (*contract_upsert)(void *impl, const struct tp_contract *c, int64_t *id);
     enum tp_err (*contract_get)(void *impl, int64_t id, struct tp_contract *out);
+    /* Codes of the contracts of the AMC numbered `amc`, in code order, into codes[0..max);
+     * *n receives how many (0 for an unknown AMC). TP_ERR_TOO_BIG when there are more than
+     * max (the importer caches them all). */
+    enum tp_err (*contract_codes)(void *impl, const char *amc, char (*codes)[TP_CODE_MAX],
+                                  size_t max, size_t *n);
     enum tp_err (*ps_upsert)(void *impl, const struct tp_ps *p, int64_t *id);
     enum tp_err (*ps_get)(void *impl, int64_t id, struct tp_ps *out);
     enum tp_err (*ps_find)(void *impl, const char *identifier, int64_t *id);

@@ -77,6 +77,7 @@ enum {
     R_PS_GET,
     R_PS_FIND,
     R_TOKEN_LIST,
+    R_CONTRACT_CODES,
     R_COUNT
 };
 
@@ -102,6 +103,8 @@ static const char *const read_sql[R_COUNT] = {
     [R_PS_FIND] = "SELECT id FROM ps WHERE identifier = ?1",
     [R_TOKEN_LIST] = "SELECT id, ps_id, label, created_at, expires_at, revoked_at, scopes"
                      " FROM api_token WHERE ps_id = ?1 ORDER BY id",
+    [R_CONTRACT_CODES] = "SELECT c.code FROM contract c JOIN amc a ON a.id = c.amc_id"
+                         " WHERE a.number = ?1 ORDER BY c.code",
 };
 
 struct reader {
@@ -494,6 +497,32 @@ static enum tp_err sq_contract_get(void *impl, int64_t id, struct tp_contract *o
         }
         sqlite3_reset(st);
     }
+    reader_put(s, r);
+    return rc;
+}
+
+static enum tp_err sq_contract_codes(void *impl, const char *amc, char (*codes)[TP_CODE_MAX],
+                                     size_t max, size_t *n)
+{
+    struct sq *s = impl;
+    struct reader *r = reader_get(s);
+    if (!r)
+        return TP_ERR_IO;
+    enum tp_err rc = TP_OK;
+    int step;
+    *n = 0;
+    sqlite3_stmt *st = r->st[R_CONTRACT_CODES];
+    bind_text(st, 1, amc);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == max) {
+            rc = TP_ERR_TOO_BIG;
+            break;
+        }
+        copy_col(codes[(*n)++], TP_CODE_MAX, st, 0);
+    }
+    if (rc == TP_OK && step != SQLITE_DONE)
+        rc = sq_error(r->db, "contract codes");
+    sqlite3_reset(st);
     reader_put(s, r);
     return rc;
 }
@@ -906,6 +935,7 @@ static const struct tp_store_ops sqlite_ops = {
     .amc_find = sq_amc_find,
     .contract_upsert = sq_contract_upsert,
     .contract_get = sq_contract_get,
+    .contract_codes = sq_contract_codes,
     .ps_upsert = sq_ps_upsert,
     .ps_get = sq_ps_get,
     .ps_find = sq_ps_find,
