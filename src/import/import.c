@@ -1,0 +1,414 @@
+/* Bulk import of beneficiaries (see import.h, docs/IMPORT.md). */
+#include "import/import.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/csv.h"
+#include "core/validate.h"
+
+/* ---- The set of (member, rank) keys seen in this file -------------------------------------
+ *
+ * Keyed on the row's member blind index (a keyed BLAKE2b, so uniformly spread and not
+ * steerable by whoever wrote the file): its first 11 bytes plus the rank. Two different
+ * (member, rank) pairs clash with probability about n^2 / 2^89, nil for any real file. The
+ * line of the first occurrence is kept for the report. */
+
+#define KEY_LEN 12
+
+struct slot {
+    uint8_t key[KEY_LEN];
+    uint32_t line; /* 0: empty slot (line 1 is the header, never a row) */
+};
+
+struct seen {
+    struct slot *slots;
+    size_t cap; /* power of two */
+    size_t n;
+};
+
+static uint64_t slot_hash(const uint8_t key[KEY_LEN])
+{
+    uint64_t h;
+    memcpy(&h, key, sizeof h);
+    return h;
+}
+
+static enum tp_err seen_grow(struct seen *s)
+{
+    size_t cap = s->cap ? s->cap * 2 : 4096;
+    struct slot *slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return TP_ERR_NOMEM;
+    for (size_t i = 0; i < s->cap; i++) {
+        if (!s->slots[i].line)
+            continue;
+        size_t j = (size_t)slot_hash(s->slots[i].key) & (cap - 1);
+        while (slots[j].line)
+            j = (j + 1) & (cap - 1);
+        slots[j] = s->slots[i];
+    }
+    free(s->slots);
+    s->slots = slots;
+    s->cap = cap;
+    return TP_OK;
+}
+
+/* Adds key seen at `line`. Returns the line of an earlier occurrence, 0 if none (then the
+ * key is added), or -1 out of memory. */
+static int64_t seen_add(struct seen *s, const uint8_t key[KEY_LEN], uint32_t line)
+{
+    if ((s->n + 1) * 4 > s->cap * 3 && seen_grow(s) != TP_OK)
+        return -1;
+    size_t j = (size_t)slot_hash(key) & (s->cap - 1);
+    while (s->slots[j].line) {
+        if (memcmp(s->slots[j].key, key, KEY_LEN) == 0)
+            return s->slots[j].line;
+        j = (j + 1) & (s->cap - 1);
+    }
+    memcpy(s->slots[j].key, key, KEY_LEN);
+    s->slots[j].line = line;
+    s->n++;
+    return 0;
+}
+
+/* ---- Progress bar ------------------------------------------------------------------------- */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct progress {
+    int on;
+    uint64_t size; /* 0 when unknown (a pipe) */
+    double last;
+};
+
+/* Redrawn at most 10 times a second: the terminal is not the bottleneck. */
+static void progress_draw(struct progress *p, const struct tp_import_stats *st, int final)
+{
+    if (!p->on)
+        return;
+    double t = now_s();
+    if (!final && t - p->last < 0.1)
+        return;
+    p->last = t;
+    uint64_t rows = st->read;
+    if (p->size) {
+        int pct = (int)(st->bytes * 100 / p->size);
+        int fill = pct * 30 / 100;
+        fprintf(stderr, "\rimport [%.*s%*s] %3d%% %llu rows", fill,
+                "==============================", 30 - fill, "", pct, (unsigned long long)rows);
+    } else {
+        fprintf(stderr, "\rimport %llu rows", (unsigned long long)rows);
+    }
+    if (final)
+        fputs("\n", stderr);
+    fflush(stderr);
+}
+
+/* ---- Report ------------------------------------------------------------------------------- */
+
+static void report_row(FILE *f, uint64_t line, const char *column, const char *reason)
+{
+    /* line,column,reason: the column is a fixed name, the reason a fixed text; both are
+     * quoted as CSV all the same. */
+    fprintf(f, "%llu,%s,\"", (unsigned long long)line, column);
+    for (const char *c = reason; *c; c++) {
+        if (*c == '"')
+            fputc('"', f);
+        fputc(*c, f);
+    }
+    fputs("\"\n", f);
+}
+
+/* Opens the report: the given path, else PATH.report.csv next to the input, else the input's
+ * base name + .report.csv in the current directory. */
+static FILE *report_open(const struct tp_import_opts *o, struct tp_import_stats *st, char *msg,
+                         size_t msglen)
+{
+    FILE *f;
+    if (o->report_path) {
+        snprintf(st->report_path, sizeof st->report_path, "%s", o->report_path);
+        f = fopen(st->report_path, "w");
+    } else {
+        snprintf(st->report_path, sizeof st->report_path, "%s.report.csv", o->path);
+        f = fopen(st->report_path, "w");
+        if (!f && (errno == EACCES || errno == EROFS || errno == EPERM)) {
+            const char *base = strrchr(o->path, '/');
+            snprintf(st->report_path, sizeof st->report_path, "%s.report.csv",
+                     base ? base + 1 : o->path);
+            f = fopen(st->report_path, "w");
+        }
+    }
+    if (!f) {
+        tp_fail(msg, msglen, TP_ERR_IO, "cannot create the report %s: %s", st->report_path,
+                strerror(errno));
+        return NULL;
+    }
+    fputs("line,column,reason\n", f);
+    return f;
+}
+
+/* ---- The import --------------------------------------------------------------------------- */
+
+struct importer {
+    const struct tp_import_opts *o;
+    const struct tp_keys *keys;
+    const struct tp_store_ops *ops;
+    void *impl;
+    struct tp_import_stats *st;
+    FILE *report;
+    struct progress progress;
+
+    struct tp_csv csv;
+    struct tp_csv_record rec;
+    int have_header;
+    struct tp_ben_header header;
+    struct tp_ben_rules rules;
+    char (*contracts)[TP_CODE_MAX];
+
+    size_t batch_max, n;
+    struct tp_beneficiary *rows;
+    struct tp_sealed_beneficiary *sealed;
+    uint64_t *lines;
+    int *changed;
+    struct seen seen;
+};
+
+static void reject(struct importer *im, uint64_t line, const char *column, const char *reason)
+{
+    im->st->rejected++;
+    report_row(im->report, line, column, reason);
+}
+
+/* Writes the pending rows as one transaction. */
+static enum tp_err flush_batch(struct importer *im, char *msg, size_t msglen)
+{
+    if (im->n == 0)
+        return TP_OK;
+    enum tp_err rc = im->ops->beneficiaries_upsert(im->impl, im->sealed, im->n, im->changed);
+    if (rc != TP_OK)
+        return tp_fail(msg, msglen, rc,
+                       "database error (%s) writing the rows of lines %llu to %llu; the rows "
+                       "before line %llu are imported, re-run the import to complete it",
+                       tp_err_name(rc), (unsigned long long)im->lines[0],
+                       (unsigned long long)im->lines[im->n - 1], (unsigned long long)im->lines[0]);
+    for (size_t i = 0; i < im->n; i++) {
+        if (im->changed[i])
+            im->st->imported++;
+        else
+            im->st->unchanged++;
+    }
+    im->st->batches++;
+    im->n = 0;
+    return TP_OK;
+}
+
+static enum tp_err on_record(struct importer *im, enum tp_csv_status cs, char *msg, size_t msglen)
+{
+    const struct tp_csv_record *r = &im->rec;
+    if (!im->have_header) {
+        if (cs == TP_CSV_ERROR)
+            return tp_fail(msg, msglen, TP_ERR_INVALID, "line %llu: bad header: %s",
+                           (unsigned long long)r->line, r->error);
+        char hmsg[768];
+        if (tp_ben_header_parse(r->fields, r->nfields, &im->header, hmsg, sizeof hmsg) != TP_OK)
+            return tp_fail(msg, msglen, TP_ERR_INVALID, "line %llu: bad header: %s",
+                           (unsigned long long)r->line, hmsg);
+        im->have_header = 1;
+        return TP_OK;
+    }
+    im->st->read++;
+    if (im->st->read > TP_IMPORT_MAX_ROWS)
+        return tp_fail(msg, msglen, TP_ERR_TOO_BIG,
+                       "more than %llu rows: split the file (the rows before line %llu are "
+                       "imported)",
+                       (unsigned long long)TP_IMPORT_MAX_ROWS, (unsigned long long)r->line);
+    if (cs == TP_CSV_ERROR) {
+        reject(im, r->line, "", r->error);
+        return TP_OK;
+    }
+    struct tp_beneficiary *b = &im->rows[im->n];
+    int bad = -1;
+    char reason[160];
+    if (tp_beneficiary_from_csv(r->fields, r->nfields, &im->header, &im->rules, b, &bad, reason,
+                                sizeof reason) != TP_OK) {
+        reject(im, r->line, bad >= 0 ? tp_ben_col_name((enum tp_ben_col)bad) : "", reason);
+        return TP_OK;
+    }
+    struct tp_sealed_beneficiary *s = &im->sealed[im->n];
+    enum tp_err rc = tp_beneficiary_seal(im->keys, b, s);
+    if (rc != TP_OK)
+        return tp_fail(msg, msglen, rc, "line %llu: cannot seal the row (%s)",
+                       (unsigned long long)r->line, tp_err_name(rc));
+
+    uint8_t key[KEY_LEN];
+    memcpy(key, s->bidx_member, KEY_LEN - 1);
+    key[KEY_LEN - 1] = (uint8_t)b->rank;
+    /* Line numbers of rows fit 32 bits: TP_IMPORT_MAX_ROWS rows of at most 4 KiB each does
+     * not hold that many lines, but saturate rather than wrap all the same. */
+    uint32_t line32 = r->line > UINT32_MAX ? UINT32_MAX : (uint32_t)r->line;
+    int64_t first = seen_add(&im->seen, key, line32);
+    if (first < 0)
+        return tp_fail(msg, msglen, TP_ERR_NOMEM, "out of memory at line %llu",
+                       (unsigned long long)r->line);
+    if (first > 0) {
+        char dup[64];
+        snprintf(dup, sizeof dup, "duplicate of line %lld", (long long)first);
+        reject(im, r->line, tp_ben_col_name(TP_COL_MEMBER_NUMBER), dup);
+        return TP_OK;
+    }
+    im->lines[im->n] = r->line;
+    im->n++;
+    if (im->n == im->batch_max)
+        return flush_batch(im, msg, msglen);
+    return TP_OK;
+}
+
+static enum tp_err load_contracts(struct importer *im, char *msg, size_t msglen)
+{
+    int64_t amc_id = 0;
+    enum tp_err rc = im->ops->amc_find(im->impl, im->o->amc, &amc_id, NULL);
+    if (rc == TP_ERR_NOT_FOUND)
+        return tp_fail(msg, msglen, rc, "no AMC numbered %s on this platform", im->o->amc);
+    if (rc != TP_OK)
+        return tp_fail(msg, msglen, rc, "cannot look up the AMC (%s)", tp_err_name(rc));
+    im->contracts = calloc(TP_IMPORT_MAX_CONTRACTS, sizeof *im->contracts);
+    if (!im->contracts)
+        return TP_ERR_NOMEM;
+    size_t n = 0;
+    rc = im->ops->contract_codes(im->impl, im->o->amc, im->contracts, TP_IMPORT_MAX_CONTRACTS, &n);
+    if (rc != TP_OK)
+        return tp_fail(msg, msglen, rc, "cannot read the contracts of AMC %s (%s)", im->o->amc,
+                       tp_err_name(rc));
+    if (n == 0)
+        return tp_fail(msg, msglen, TP_ERR_INVALID,
+                       "AMC %s has no contract: create its contracts before importing", im->o->amc);
+    im->rules.amc = im->o->amc;
+    im->rules.today = im->o->today;
+    im->rules.contracts = (const char(*)[TP_CODE_MAX])im->contracts;
+    im->rules.ncontracts = n;
+    return TP_OK;
+}
+
+static enum tp_err run(struct importer *im, int fd, char *msg, size_t msglen)
+{
+    char *buf = malloc(TP_IMPORT_CHUNK);
+    if (!buf)
+        return TP_ERR_NOMEM;
+    enum tp_err rc = TP_OK;
+    tp_csv_init(&im->csv);
+    for (;;) {
+        ssize_t got = read(fd, buf, TP_IMPORT_CHUNK);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            rc =
+                tp_fail(msg, msglen, TP_ERR_IO, "cannot read %s: %s", im->o->path, strerror(errno));
+            break;
+        }
+        if (got == 0)
+            break;
+        im->st->bytes += (uint64_t)got;
+        size_t at = 0;
+        while (rc == TP_OK && at < (size_t)got) {
+            size_t used = 0;
+            enum tp_csv_status cs =
+                tp_csv_feed(&im->csv, buf + at, (size_t)got - at, &used, &im->rec);
+            at += used;
+            if (cs != TP_CSV_NEED_MORE)
+                rc = on_record(im, cs, msg, msglen);
+        }
+        if (rc != TP_OK)
+            break;
+        progress_draw(&im->progress, im->st, 0);
+    }
+    if (rc == TP_OK) {
+        enum tp_csv_status cs = tp_csv_finish(&im->csv, &im->rec);
+        if (cs != TP_CSV_NEED_MORE)
+            rc = on_record(im, cs, msg, msglen);
+    }
+    if (rc == TP_OK && !im->have_header)
+        rc = tp_fail(msg, msglen, TP_ERR_INVALID, "%s is empty: expected a header line",
+                     im->o->path);
+    if (rc == TP_OK)
+        rc = flush_batch(im, msg, msglen);
+    sodium_memzero(buf, TP_IMPORT_CHUNK);
+    free(buf);
+    return rc;
+}
+
+enum tp_err tp_import_beneficiaries(const struct tp_keys *keys, struct tp_store *store,
+                                    const struct tp_import_opts *o, struct tp_import_stats *st,
+                                    char *msg, size_t msglen)
+{
+    memset(st, 0, sizeof *st);
+    struct importer im = {
+        .o = o, .keys = keys, .ops = tp_store_ops(store), .impl = tp_store_impl(store), .st = st};
+    im.batch_max = o->batch_rows ? o->batch_rows : TP_IMPORT_BATCH;
+    if (im.batch_max > TP_IMPORT_BATCH_MAX)
+        return tp_fail(msg, msglen, TP_ERR_INVALID, "batch size above %d", TP_IMPORT_BATCH_MAX);
+    if (tp_amc_check(o->amc, strlen(o->amc), NULL, 0) != TP_OK)
+        return tp_fail(msg, msglen, TP_ERR_INVALID, "--amc must be an AMC number (9 digits)");
+
+    enum tp_err rc = load_contracts(&im, msg, msglen);
+    int fd = -1;
+    if (rc == TP_OK) {
+        fd = open(o->path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            rc = tp_fail(msg, msglen, TP_ERR_IO, "cannot open %s: %s", o->path, strerror(errno));
+    }
+    struct stat sb;
+    if (rc == TP_OK && fstat(fd, &sb) != 0)
+        rc = tp_fail(msg, msglen, TP_ERR_IO, "cannot stat %s: %s", o->path, strerror(errno));
+    if (rc == TP_OK && S_ISDIR(sb.st_mode))
+        rc = tp_fail(msg, msglen, TP_ERR_IO, "%s is a directory", o->path);
+    if (rc == TP_OK) {
+        im.progress.on = o->progress;
+        im.progress.size = S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0;
+        im.rows = calloc(im.batch_max, sizeof *im.rows);
+        im.sealed = calloc(im.batch_max, sizeof *im.sealed);
+        im.lines = calloc(im.batch_max, sizeof *im.lines);
+        im.changed = calloc(im.batch_max, sizeof *im.changed);
+        if (!im.rows || !im.sealed || !im.lines || !im.changed || seen_grow(&im.seen) != TP_OK)
+            rc = tp_fail(msg, msglen, TP_ERR_NOMEM, "out of memory");
+    }
+    if (rc == TP_OK) {
+        im.report = report_open(o, st, msg, msglen);
+        if (!im.report)
+            rc = TP_ERR_IO;
+    }
+    if (rc == TP_OK)
+        rc = run(&im, fd, msg, msglen);
+    if (im.report) {
+        if (fclose(im.report) != 0 && rc == TP_OK)
+            rc = tp_fail(msg, msglen, TP_ERR_IO, "cannot write the report %s: %s", st->report_path,
+                         strerror(errno));
+    }
+    progress_draw(&im.progress, st, 1);
+    if (fd >= 0)
+        close(fd);
+    /* The identities in the batch buffers and the parser are personal data: wiped. */
+    if (im.rows)
+        sodium_memzero(im.rows, im.batch_max * sizeof *im.rows);
+    sodium_memzero(&im.csv, sizeof im.csv);
+    sodium_memzero(&im.rec, sizeof im.rec);
+    free(im.rows);
+    free(im.sealed);
+    free(im.lines);
+    free(im.changed);
+    free(im.seen.slots);
+    free(im.contracts);
+    return rc;
+}

@@ -1,0 +1,60 @@
+/* The insurer's bulk load of beneficiaries from a CSV file (docs/IMPORT.md).
+ *
+ * The shell around src/core/csv.h: reads the file in fixed-size chunks, validates each row,
+ * seals it (security/keys.h) and upserts the valid rows through the store in batches, one
+ * transaction per batch. Memory does not depend on the file size, except for the set of
+ * (member, rank) keys seen, used to report duplicate rows: 16 bytes per slot, slots a power of
+ * two at most 3/4 full (32 MiB for 1M rows), hence the TP_IMPORT_MAX_ROWS cap.
+ *
+ * Guarantees:
+ * - a batch is written whole or not at all: a crash leaves complete rows of whole batches;
+ * - importing the same file again changes nothing (rows are compared by keyed digest);
+ * - rejected rows are listed (line, column, reason) in a report that holds no personal data;
+ *   they do not stop the import. */
+#ifndef TP_IMPORT_IMPORT_H
+#define TP_IMPORT_IMPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/date.h"
+#include "core/err.h"
+#include "security/keys.h"
+#include "store/store.h"
+
+#define TP_IMPORT_CHUNK (1u << 20) /* bytes read at a time */
+#define TP_IMPORT_BATCH 5000       /* rows per transaction, by default */
+#define TP_IMPORT_BATCH_MAX 100000
+#define TP_IMPORT_MAX_ROWS 10000000ull /* data rows per file: split bigger files */
+#define TP_IMPORT_MAX_CONTRACTS 4096   /* contracts of one AMC, cached at start */
+
+struct tp_import_opts {
+    const char *path;        /* the CSV file */
+    const char *amc;         /* AMC number: every row belongs to it */
+    const char *report_path; /* NULL: PATH.report.csv, or its base name in the current
+                                directory when the input's directory is not writable */
+    tp_day today;            /* birth dates after it are rejected */
+    size_t batch_rows;       /* 0: TP_IMPORT_BATCH */
+    int progress;            /* draw a progress bar on stderr (the caller checks isatty) */
+};
+
+struct tp_import_stats {
+    uint64_t read;      /* data records (not the header, not empty lines) */
+    uint64_t imported;  /* rows inserted, or updated because they differed */
+    uint64_t unchanged; /* rows identical to what was stored */
+    uint64_t rejected;  /* rows listed in the report */
+    uint64_t batches;   /* transactions committed */
+    uint64_t bytes;     /* bytes of input read */
+    char report_path[4096];
+};
+
+/* Imports o->path into the store. Returns TP_OK when the whole file was processed (whether or
+ * not rows were rejected: see st->rejected); any other value is a file-level failure (cannot
+ * open or read the file, bad header, unknown AMC, database error, too many rows), explained in
+ * msg, after which the batches already committed stay committed (re-running is safe). *st is
+ * filled in either case. */
+enum tp_err tp_import_beneficiaries(const struct tp_keys *keys, struct tp_store *store,
+                                    const struct tp_import_opts *o, struct tp_import_stats *st,
+                                    char *msg, size_t msglen) TP_MUST_USE;
+
+#endif
