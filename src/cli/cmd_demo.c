@@ -25,12 +25,15 @@ int cmd_init(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': dir = optarg; break;
+        case 'd':
+            dir = optarg;
+            break;
         case 'h':
             puts("usage: opentp init --data DIR\nCreates DIR/master.key (mode 0600) and "
                  "DIR/opentp.db (schema migrated).");
             return TP_EXIT_OK;
-        default: return TP_EXIT_USAGE;
+        default:
+            return TP_EXIT_USAGE;
         }
     }
     int rc = tp_platform_init(dir, "init");
@@ -217,12 +220,10 @@ static int populate(struct tp_platform *p, uint64_t seed, int64_t n_ben, int64_t
 
 int cmd_demo(int argc, char **argv)
 {
-    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
-                                         {"beneficiaries", required_argument, NULL, 'n'},
-                                         {"seed", required_argument, NULL, 's'},
-                                         {"if-absent", no_argument, NULL, 'i'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'}, {"beneficiaries", required_argument, NULL, 'n'},
+        {"seed", required_argument, NULL, 's'}, {"if-absent", no_argument, NULL, 'i'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
     const char *dir = TP_DEFAULT_DATA;
     int64_t n_ben = 100000;
     uint64_t seed = 2024;
@@ -232,7 +233,9 @@ int cmd_demo(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': dir = optarg; break;
+        case 'd':
+            dir = optarg;
+            break;
         case 'n':
             n_ben = strtoll(optarg, &end, 10);
             if (*end || n_ben < 1 || n_ben > 50000000) {
@@ -247,7 +250,9 @@ int cmd_demo(int argc, char **argv)
                 return TP_EXIT_USAGE;
             }
             break;
-        case 'i': if_absent = 1; break;
+        case 'i':
+            if_absent = 1;
+            break;
         case 'h':
             puts("usage: opentp demo [--data DIR] [--beneficiaries N] [--seed S] [--if-absent]\n"
                  "Creates a platform in DIR with 84 AMCs, their contracts, PS of every\n"
@@ -255,7 +260,8 @@ int cmd_demo(int argc, char **argv)
                  "and writes DIR/demo.txt (how to try it). With --if-absent, an existing\n"
                  "platform in DIR is kept as it is.");
             return TP_EXIT_OK;
-        default: return TP_EXIT_USAGE;
+        default:
+            return TP_EXIT_USAGE;
         }
     }
     char key[1100];
@@ -302,16 +308,25 @@ int cmd_cards(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': dir = optarg; break;
-        case 'c': count = atol(optarg); break;
-        case 'p': prof = optarg; break;
-        case 'o': out = optarg; break;
+        case 'd':
+            dir = optarg;
+            break;
+        case 'c':
+            count = atol(optarg);
+            break;
+        case 'p':
+            prof = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
         case 'h':
             puts("usage: opentp cards [--data DIR] [--count K] [--profession P] [--out FILE]\n"
                  "Writes K rights-check request bodies (JSON, one per line) for beneficiaries of\n"
                  "the demo population covered today in a domain of profession P.");
             return TP_EXIT_OK;
-        default: return TP_EXIT_USAGE;
+        default:
+            return TP_EXIT_USAGE;
         }
     }
     int pi = tp_profession_parse(prof, strlen(prof));
@@ -359,13 +374,15 @@ int cmd_cards(int argc, char **argv)
         if (!good_example(&b, domain, day))
             continue;
         if (b.nir_own && (i & 1))
-            fprintf(o, "{\"amc\":\"%s\",\"member\":\"%s\",\"nir\":\"%s\",\"date\":\"%s\","
-                       "\"domain\":\"%s\"}\n",
+            fprintf(o,
+                    "{\"amc\":\"%s\",\"member\":\"%s\",\"nir\":\"%s\",\"date\":\"%s\","
+                    "\"domain\":\"%s\"}\n",
                     b.amc, b.member, b.id.nir, date, tp_domain_name(domain));
         else {
             tp_date_format(b.id.birth_date, bd);
-            fprintf(o, "{\"amc\":\"%s\",\"member\":\"%s\",\"birth_date\":\"%s\",\"birth_rank\":%d,"
-                       "\"date\":\"%s\",\"domain\":\"%s\"}\n",
+            fprintf(o,
+                    "{\"amc\":\"%s\",\"member\":\"%s\",\"birth_date\":\"%s\",\"birth_rank\":%d,"
+                    "\"date\":\"%s\",\"domain\":\"%s\"}\n",
                     b.amc, b.member, bd, b.id.birth_rank, date, tp_domain_name(domain));
         }
         written++;

@@ -21,8 +21,9 @@ int tp_token_create(struct tp_platform *p, int64_t ps_id, const char *label, int
     uint8_t raw[32];
     tp_random(raw, sizeof raw);
     memcpy(out, TP_TOKEN_PREFIX, strlen(TP_TOKEN_PREFIX));
-    sodium_bin2base64(out + strlen(TP_TOKEN_PREFIX), TP_TOKEN_TEXT_LEN + 1 - strlen(TP_TOKEN_PREFIX),
-                      raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_bin2base64(out + strlen(TP_TOKEN_PREFIX),
+                      TP_TOKEN_TEXT_LEN + 1 - strlen(TP_TOKEN_PREFIX), raw, sizeof raw,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     sodium_memzero(raw, sizeof raw);
     uint8_t hash[TP_TOKEN_HASH_LEN];
     tp_token_hash(p->keys, out, strlen(out), hash);
@@ -55,13 +56,27 @@ int cmd_ps(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc - 2, argv + 2, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': dir = optarg; break;
-        case 'p': ps = optarg; break;
-        case 'l': label = optarg; break;
-        case 'e': expires = atoi(optarg); break;
-        case 'i': id = atoll(optarg); break;
-        case 'h': fputs(help, stdout); return TP_EXIT_OK;
-        default: fputs(help, stderr); return TP_EXIT_USAGE;
+        case 'd':
+            dir = optarg;
+            break;
+        case 'p':
+            ps = optarg;
+            break;
+        case 'l':
+            label = optarg;
+            break;
+        case 'e':
+            expires = atoi(optarg);
+            break;
+        case 'i':
+            id = atoll(optarg);
+            break;
+        case 'h':
+            fputs(help, stdout);
+            return TP_EXIT_OK;
+        default:
+            fputs(help, stderr);
+            return TP_EXIT_USAGE;
         }
     }
     if (strcmp(verb, "create") != 0 && strcmp(verb, "revoke") != 0 && strcmp(verb, "list") != 0) {
@@ -69,7 +84,8 @@ int cmd_ps(int argc, char **argv)
         return TP_EXIT_USAGE;
     }
     if (strcmp(verb, "revoke") == 0 ? id <= 0 : !ps) {
-        tp_cli_error("ps token", strcmp(verb, "revoke") == 0 ? "--id is required" : "--ps is required");
+        tp_cli_error("ps token",
+                     strcmp(verb, "revoke") == 0 ? "--id is required" : "--ps is required");
         return TP_EXIT_USAGE;
     }
     if (strlen(label) >= TP_TEXT_MAX) {

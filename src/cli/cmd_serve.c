@@ -14,12 +14,16 @@ static const char *serve_help =
 
 int cmd_serve(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},       {"listen", required_argument, NULL, 'l'},
-        {"threads", required_argument, NULL, 't'},    {"access-log", required_argument, NULL, 'a'},
-        {"port-file", required_argument, NULL, 'p'},  {"exit-after", required_argument, NULL, 'x'},
-        {"max-per-ip", required_argument, NULL, 'i'}, {"banner", no_argument, NULL, 'b'},
-        {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+                                         {"listen", required_argument, NULL, 'l'},
+                                         {"threads", required_argument, NULL, 't'},
+                                         {"access-log", required_argument, NULL, 'a'},
+                                         {"port-file", required_argument, NULL, 'p'},
+                                         {"exit-after", required_argument, NULL, 'x'},
+                                         {"max-per-ip", required_argument, NULL, 'i'},
+                                         {"banner", no_argument, NULL, 'b'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     const char *dir = TP_DEFAULT_DATA, *listen = "127.0.0.1:8080", *alog = "-";
     struct tp_server_config cfg;
     tp_server_config_defaults(&cfg);
@@ -28,16 +32,36 @@ int cmd_serve(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': dir = optarg; break;
-        case 'l': listen = optarg; break;
-        case 't': cfg.threads = (unsigned)atoi(optarg); break;
-        case 'a': alog = optarg; break;
-        case 'p': cfg.port_file = optarg; break;
-        case 'x': cfg.exit_after_s = (unsigned)atoi(optarg); break;
-        case 'i': cfg.max_per_ip = (unsigned)atoi(optarg); break;
-        case 'b': cfg.banner = 1; break;
-        case 'h': fputs(serve_help, stdout); return TP_EXIT_OK;
-        default: fputs(serve_help, stderr); return TP_EXIT_USAGE;
+        case 'd':
+            dir = optarg;
+            break;
+        case 'l':
+            listen = optarg;
+            break;
+        case 't':
+            cfg.threads = (unsigned)atoi(optarg);
+            break;
+        case 'a':
+            alog = optarg;
+            break;
+        case 'p':
+            cfg.port_file = optarg;
+            break;
+        case 'x':
+            cfg.exit_after_s = (unsigned)atoi(optarg);
+            break;
+        case 'i':
+            cfg.max_per_ip = (unsigned)atoi(optarg);
+            break;
+        case 'b':
+            cfg.banner = 1;
+            break;
+        case 'h':
+            fputs(serve_help, stdout);
+            return TP_EXIT_OK;
+        default:
+            fputs(serve_help, stderr);
+            return TP_EXIT_USAGE;
         }
     }
     const char *colon = strrchr(listen, ':');
@@ -66,7 +90,7 @@ int cmd_serve(int argc, char **argv)
             tp_cli_error("serve", "cannot open access log %s", alog);
             return TP_EXIT_FAIL;
         }
-        setvbuf(logf, NULL, _IOLBF, 0);
+        setvbuf(logf, NULL, _IOFBF, 1 << 16);
         cfg.access_log = logf;
     }
     char banner[1100];

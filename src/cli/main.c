@@ -43,8 +43,8 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } cmds[] = {{"init", cmd_init},     {"demo", cmd_demo}, {"serve", cmd_serve},
-                {"ps", cmd_ps},         {"import", cmd_import}, {"cards", cmd_cards}};
+    } cmds[] = {{"init", cmd_init}, {"demo", cmd_demo},     {"serve", cmd_serve},
+                {"ps", cmd_ps},     {"import", cmd_import}, {"cards", cmd_cards}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(c, cmds[i].name) == 0)
             return cmds[i].fn(argc - 1, argv + 1);

@@ -82,7 +82,8 @@ int tp_platform_open(const char *dir, struct tp_platform *p, const char *cmd)
     paths(dir, key, db, sizeof key);
     struct stat st;
     if (stat(key, &st) != 0) {
-        tp_cli_error(cmd, "%s is not an opentp platform (no master.key); run 'opentp init --data %s'",
+        tp_cli_error(cmd,
+                     "%s is not an opentp platform (no master.key); run 'opentp init --data %s'",
                      dir, dir);
         return TP_EXIT_FAIL;
     }

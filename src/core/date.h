@@ -13,7 +13,7 @@
 typedef int32_t tp_day;
 
 #define TP_DAY_MIN ((tp_day)-25567) /* 1900-01-01 */
-#define TP_DAY_MAX ((tp_day)47482)  /* 2099-12-31 */
+#define TP_DAY_MAX ((tp_day)47481) /* 2099-12-31 */
 
 /* True when (y, m, d) is a real calendar date between 1900-01-01 and 2099-12-31. */
 bool tp_date_valid(int y, int m, int d);

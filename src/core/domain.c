@@ -3,13 +3,13 @@
 #include <string.h>
 
 static const char *const domain_names[TP_DOM_COUNT] = {
-    "PHARMACIE",     "OPTIQUE",    "AUDIO",      "DENTAIRE",   "HOSPITALISATION",
-    "CONSULTATION",  "LABORATOIRE", "RADIOLOGIE", "AUXILIAIRE", "TRANSPORT",
+    "PHARMACIE",    "OPTIQUE",     "AUDIO",      "DENTAIRE",   "HOSPITALISATION",
+    "CONSULTATION", "LABORATOIRE", "RADIOLOGIE", "AUXILIAIRE", "TRANSPORT",
 };
 
 static const char *const profession_names[TP_PROF_COUNT] = {
-    "PHARMACIE",   "OPTICIEN", "AUDIOPROTHESISTE", "DENTISTE",  "HOPITAL",     "LABORATOIRE",
-    "MEDECIN",     "RADIOLOGUE", "INFIRMIER",      "KINE",      "TRANSPORTEUR",
+    "PHARMACIE", "OPTICIEN",   "AUDIOPROTHESISTE", "DENTISTE", "HOPITAL",      "LABORATOIRE",
+    "MEDECIN",   "RADIOLOGUE", "INFIRMIER",        "KINE",     "TRANSPORTEUR",
 };
 
 static const char *const quality_names[TP_QUAL_COUNT] = {"MEMBER", "SPOUSE", "CHILD", "OTHER"};
@@ -74,20 +74,30 @@ uint32_t tp_profession_domains(enum tp_profession p)
 {
 #define B(d) (1u << (d))
     switch (p) {
-    case TP_PROF_PHARMACIE: return B(TP_DOM_PHARMACIE);
-    case TP_PROF_OPTICIEN: return B(TP_DOM_OPTIQUE);
-    case TP_PROF_AUDIOPROTHESISTE: return B(TP_DOM_AUDIO);
-    case TP_PROF_DENTISTE: return B(TP_DOM_DENTAIRE);
+    case TP_PROF_PHARMACIE:
+        return B(TP_DOM_PHARMACIE);
+    case TP_PROF_OPTICIEN:
+        return B(TP_DOM_OPTIQUE);
+    case TP_PROF_AUDIOPROTHESISTE:
+        return B(TP_DOM_AUDIO);
+    case TP_PROF_DENTISTE:
+        return B(TP_DOM_DENTAIRE);
     case TP_PROF_HOPITAL:
         return B(TP_DOM_HOSPITALISATION) | B(TP_DOM_CONSULTATION) | B(TP_DOM_LABORATOIRE) |
                B(TP_DOM_RADIOLOGIE) | B(TP_DOM_PHARMACIE) | B(TP_DOM_DENTAIRE);
-    case TP_PROF_LABORATOIRE: return B(TP_DOM_LABORATOIRE);
-    case TP_PROF_MEDECIN: return B(TP_DOM_CONSULTATION);
-    case TP_PROF_RADIOLOGUE: return B(TP_DOM_RADIOLOGIE);
+    case TP_PROF_LABORATOIRE:
+        return B(TP_DOM_LABORATOIRE);
+    case TP_PROF_MEDECIN:
+        return B(TP_DOM_CONSULTATION);
+    case TP_PROF_RADIOLOGUE:
+        return B(TP_DOM_RADIOLOGIE);
     case TP_PROF_INFIRMIER:
-    case TP_PROF_KINE: return B(TP_DOM_AUXILIAIRE);
-    case TP_PROF_TRANSPORTEUR: return B(TP_DOM_TRANSPORT);
-    case TP_PROF_COUNT: break;
+    case TP_PROF_KINE:
+        return B(TP_DOM_AUXILIAIRE);
+    case TP_PROF_TRANSPORTEUR:
+        return B(TP_DOM_TRANSPORT);
+    case TP_PROF_COUNT:
+        break;
     }
     return 0;
 #undef B

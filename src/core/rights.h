@@ -19,10 +19,10 @@
 #define TP_ENGAGEMENT_LEN 17
 
 enum tp_rights_outcome {
-    TP_RIGHTS_OPEN = 0,          /* covered: an engagement is issued */
-    TP_RIGHTS_DOMAIN_NOT_OPEN,   /* rights open, but tiers payant not open for that domain */
-    TP_RIGHTS_CLOSED,            /* date of care outside the coverage period */
-    TP_RIGHTS_DOMAIN_FORBIDDEN,  /* this profession may not check this domain */
+    TP_RIGHTS_OPEN = 0,         /* covered: an engagement is issued */
+    TP_RIGHTS_DOMAIN_NOT_OPEN,  /* rights open, but tiers payant not open for that domain */
+    TP_RIGHTS_CLOSED,           /* date of care outside the coverage period */
+    TP_RIGHTS_DOMAIN_FORBIDDEN, /* this profession may not check this domain */
 };
 
 struct tp_rights_decision {

@@ -6,6 +6,7 @@
  * about anybody. The NIR is never echoed, and identity fields are never decrypted here: the
  * response carries coverage, not civil status. */
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,8 +16,8 @@
 #include "http/json.h"
 #include "http/metrics.h"
 
-static const char *const allowed_keys[] = {"amc",  "member", "nir",    "birth_date",
-                                           "birth_rank", "date", "domain", NULL};
+static const char *const allowed_keys[] = {"amc",        "member", "nir",    "birth_date",
+                                           "birth_rank", "date",   "domain", NULL};
 
 struct card {
     char amc[10];
@@ -73,7 +74,8 @@ static int parse_card(const struct tp_http_request *req, struct tp_http_response
     e = get_str(o, "amc", &s, &n);
     if (e != TP_OK) {
         reject(resp, TP_ERR_INVALID, e == TP_ERR_NOT_FOUND ? "missing_field" : "wrong_type",
-               e == TP_ERR_NOT_FOUND ? "field \"amc\" is required" : "field \"amc\" must be a string");
+               e == TP_ERR_NOT_FOUND ? "field \"amc\" is required"
+                                     : "field \"amc\" must be a string");
         goto out;
     }
     if (tp_amc_check(s, n, msg, sizeof msg) != TP_OK) {
@@ -124,8 +126,7 @@ static int parse_card(const struct tp_http_request *req, struct tp_http_response
             reject(resp, TP_ERR_INVALID, "wrong_type", "field \"birth_rank\" must be an integer");
             goto out;
         }
-        if (tp_date_parse(json_string_value(bd), json_string_length(bd), &c->birth_date) !=
-                TP_OK ||
+        if (tp_date_parse(json_string_value(bd), json_string_length(bd), &c->birth_date) != TP_OK ||
             c->birth_date > req->today) {
             reject(resp, TP_ERR_INVALID, "invalid_birth_date",
                    "\"birth_date\" must be a past date written YYYY-MM-DD");
@@ -157,8 +158,7 @@ static int parse_card(const struct tp_http_request *req, struct tp_http_response
         goto out;
     }
     if (!tp_rights_date_acceptable(c->date, req->today)) {
-        snprintf(msg, sizeof msg,
-                 "\"date\" must be within %d days before and %d days after today",
+        snprintf(msg, sizeof msg, "\"date\" must be within %d days before and %d days after today",
                  TP_RIGHTS_PAST_DAYS, TP_RIGHTS_FUTURE_DAYS);
         reject(resp, TP_ERR_INVALID, "date_out_of_range", msg);
         goto out;
@@ -222,6 +222,31 @@ static json_t *coverage_json(const struct tp_contract *c, enum tp_domain domain)
         json_array_append_new(arr, o);
     }
     return arr;
+}
+
+/* Engagement numbers: 50 bits of a process-wide sequence that starts at the clock (ms since
+ * 2024-01-01, times 1024) and only grows, then 30 random bits. The sequence makes numbers
+ * unique and time-ordered, so the unique index receives appends at its right edge instead of
+ * one random leaf page per insert; the random part keeps them unguessable. */
+static void engagement_number(int64_t now_ms, char out[TP_ENGAGEMENT_LEN + 1])
+{
+    static _Atomic uint64_t seq;
+    const int64_t epoch_ms = 1704067200000LL; /* 2024-01-01T00:00:00Z */
+    uint64_t floor = (uint64_t)(now_ms - epoch_ms) << 10;
+    uint64_t cur = atomic_load(&seq), next;
+    do {
+        next = cur + 1 > floor ? cur + 1 : floor;
+    } while (!atomic_compare_exchange_weak(&seq, &cur, next));
+    uint32_t rnd;
+    tp_random(&rnd, sizeof rnd);
+    /* 80 bits, big-endian: seq (50) | rnd (30). */
+    uint8_t b[10];
+    uint64_t hi = (next & ((1ULL << 50) - 1)) << 14 | (rnd >> 16 & 0x3fffu); /* 64 bits */
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t)(hi >> (56 - 8 * i));
+    b[8] = (uint8_t)(rnd >> 8);
+    b[9] = (uint8_t)rnd;
+    tp_engagement_format(b, out);
 }
 
 void tp_api_rights_check(const struct tp_http_request *req, struct tp_http_response *resp)
@@ -293,7 +318,8 @@ void tp_api_rights_check(const struct tp_http_request *req, struct tp_http_respo
                       "tiers payant is not open for this domain in the beneficiary's contract"));
         tp_metrics_rights(TP_RM_NOT_COVERED);
         return;
-    case TP_RIGHTS_OPEN: break;
+    case TP_RIGHTS_OPEN:
+        break;
     }
 
     static __thread struct tp_contract contract; /* large: keep it off the poll thread stack */
@@ -304,10 +330,8 @@ void tp_api_rights_check(const struct tp_http_request *req, struct tp_http_respo
                               "the beneficiary's contract could not be read");
         return;
     }
-    uint8_t rnd[10];
     struct tp_engagement *eng = &resp->wi.engagement;
-    tp_random(rnd, sizeof rnd);
-    tp_engagement_format(rnd, eng->number);
+    engagement_number(req->now_ms, eng->number);
     eng->beneficiary_id = f.id;
     eng->ps_id = req->auth->ps_id;
     eng->domain = c.domain;
@@ -318,13 +342,13 @@ void tp_api_rights_check(const struct tp_http_request *req, struct tp_http_respo
     fill_event(req, &resp->wi.event, "covered", "rights_status,coverage,engagement");
     tp_date_format(d.valid_until, until);
 
-    json_t *body = json_pack(
-        "{s:b, s:s, s:s, s:{s:s, s:i}, s:{s:s, s:s, s:s, s:b}, s:o, s:{s:s, s:s}}", "covered", 1,
-        "date", date, "domain", tp_domain_name(c.domain), "beneficiary", "quality",
-        tp_quality_name(f.b.quality), "rank", f.b.rank, "contract", "amc", contract.amc, "code",
-        contract.code, "name", contract.name, "responsable", contract.responsable, "coverage",
-        coverage_json(&contract, c.domain), "engagement", "number", eng->number, "valid_until",
-        until);
+    json_t *body =
+        json_pack("{s:b, s:s, s:s, s:{s:s, s:i}, s:{s:s, s:s, s:s, s:b}, s:o, s:{s:s, s:s}}",
+                  "covered", 1, "date", date, "domain", tp_domain_name(c.domain), "beneficiary",
+                  "quality", tp_quality_name(f.b.quality), "rank", f.b.rank, "contract", "amc",
+                  contract.amc, "code", contract.code, "name", contract.name, "responsable",
+                  contract.responsable, "coverage", coverage_json(&contract, c.domain),
+                  "engagement", "number", eng->number, "valid_until", until);
     tp_http_respond_json(resp, 200, body);
     tp_metrics_rights(TP_RM_COVERED);
 }

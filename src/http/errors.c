@@ -5,19 +5,29 @@
 unsigned tp_http_status(enum tp_err err)
 {
     switch (err) {
-    case TP_OK: return 200;
-    case TP_ERR_INVALID: return 400;
-    case TP_ERR_AUTH: return 401;
-    case TP_ERR_FORBIDDEN: return 403;
-    case TP_ERR_NOT_FOUND: return 404;
-    case TP_ERR_CONFLICT: return 409;
-    case TP_ERR_TOO_BIG: return 413;
-    case TP_ERR_CLOSED: return 422;
-    case TP_ERR_BUSY: return 503;
+    case TP_OK:
+        return 200;
+    case TP_ERR_INVALID:
+        return 400;
+    case TP_ERR_AUTH:
+        return 401;
+    case TP_ERR_FORBIDDEN:
+        return 403;
+    case TP_ERR_NOT_FOUND:
+        return 404;
+    case TP_ERR_CONFLICT:
+        return 409;
+    case TP_ERR_TOO_BIG:
+        return 413;
+    case TP_ERR_CLOSED:
+        return 422;
+    case TP_ERR_BUSY:
+        return 503;
     case TP_ERR_NOMEM:
     case TP_ERR_IO:
     case TP_ERR_CRYPTO:
-    case TP_ERR_INTERNAL: return 500;
+    case TP_ERR_INTERNAL:
+        return 500;
     }
     return 500;
 }

@@ -26,9 +26,9 @@ struct tp_server_config {
     unsigned timeout_s; /* idle connection timeout */
     size_t body_max;    /* bytes */
     const char *port_file;
-    FILE *access_log; /* NULL = no access log */
-    unsigned exit_after_s; /* 0 = run until SIGINT/SIGTERM */
-    int banner;            /* print the newcomer's banner on start */
+    FILE *access_log;        /* NULL = no access log */
+    unsigned exit_after_s;   /* 0 = run until SIGINT/SIGTERM */
+    int banner;              /* print the newcomer's banner on start */
     const char *banner_file; /* text printed after the URL (demo credentials) */
 };
 

@@ -40,7 +40,8 @@ enum tp_err tp_json_parse_object(const char *text, size_t len, size_t max_len, j
     }
     if (len == 0) {
         *code = "malformed_json";
-        return tp_fail(msg, msglen, TP_ERR_INVALID, "request body is empty; a JSON object is expected");
+        return tp_fail(msg, msglen, TP_ERR_INVALID,
+                       "request body is empty; a JSON object is expected");
     }
     if (!depth_ok(text, len, TP_JSON_MAX_DEPTH)) {
         *code = "malformed_json";

@@ -81,8 +81,8 @@ char *tp_metrics_render(struct tp_store *store, size_t *len)
                         "%llu\n",
                         route_names[r], (unsigned long long)cum);
         }
-        fprintf(f, "opentp_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n",
-                route_names[r], (double)atomic_load(&latency_sum_us[r]) / 1e6);
+        fprintf(f, "opentp_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", route_names[r],
+                (double)atomic_load(&latency_sum_us[r]) / 1e6);
         fprintf(f, "opentp_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
                 route_names[r], (unsigned long long)cum);
     }
@@ -106,9 +106,16 @@ char *tp_metrics_render(struct tp_store *store, size_t *len)
             "opentp_store_intents_total %llu\n"
             "# HELP opentp_store_batch_max Largest group-commit batch so far.\n"
             "# TYPE opentp_store_batch_max gauge\n"
-            "opentp_store_batch_max %llu\n",
+            "opentp_store_batch_max %llu\n"
+            "# HELP opentp_store_commit_seconds_total Time spent committing batches.\n"
+            "# TYPE opentp_store_commit_seconds_total counter\n"
+            "opentp_store_commit_seconds_total %.6f\n"
+            "# HELP opentp_store_commit_seconds_max Longest batch commit so far.\n"
+            "# TYPE opentp_store_commit_seconds_max gauge\n"
+            "opentp_store_commit_seconds_max %.6f\n",
             (unsigned long long)st.batches, (unsigned long long)st.failed_batches,
-            (unsigned long long)st.intents, (unsigned long long)st.max_batch);
+            (unsigned long long)st.intents, (unsigned long long)st.max_batch,
+            (double)st.commit_us_total / 1e6, (double)st.commit_us_max / 1e6);
     fclose(f);
     *len = cap;
     return buf;

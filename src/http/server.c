@@ -45,6 +45,7 @@ struct server {
     struct tp_app *app;
     uint64_t id_prefix;
     atomic_uint_fast64_t next_id;
+    _Atomic int64_t log_flushed_ms;
     atomic_int waiting; /* suspended connections: must all be resumed before MHD stops */
 };
 
@@ -173,7 +174,8 @@ static enum tp_err authenticate(struct server *s, struct MHD_Connection *c, int6
         return TP_ERR_AUTH;
     uint8_t hash[TP_TOKEN_HASH_LEN];
     tp_token_hash(s->app->keys, tok, len, hash);
-    enum tp_err e = tp_store_ops(s->app->store)->token_find(tp_store_impl(s->app->store), hash, out);
+    enum tp_err e =
+        tp_store_ops(s->app->store)->token_find(tp_store_impl(s->app->store), hash, out);
     if (e == TP_ERR_NOT_FOUND)
         return TP_ERR_AUTH;
     if (e != TP_OK)
@@ -250,7 +252,8 @@ static void handle(struct server *s, struct req *r)
         return;
     }
     case TP_ROUTE_UNKNOWN:
-    case TP_ROUTE_COUNT: break;
+    case TP_ROUTE_COUNT:
+        break;
     }
     tp_http_respond_error(resp, TP_ERR_NOT_FOUND, "no_such_endpoint", "no such endpoint");
 }
@@ -291,9 +294,8 @@ static enum MHD_Result queue(struct req *r)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     struct server *s = cls;
     struct req *r = *con_cls;
@@ -405,6 +407,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         if (n > 0)
             fwrite(line, 1, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1,
                    s->cfg->access_log);
+        /* A log file is block-buffered (one write() per request would cost more than the
+         * request's own reads); flush at least every 200 ms of activity, and at exit. */
+        int64_t ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        int64_t last = atomic_load_explicit(&s->log_flushed_ms, memory_order_relaxed);
+        if (ms - last >= 200 && atomic_compare_exchange_strong(&s->log_flushed_ms, &last, ms))
+            fflush(s->cfg->access_log);
     }
     free(r->resp.body);
     free(r->body);
@@ -446,12 +454,12 @@ enum tp_err tp_server_run(const struct tp_server_config *cfg, struct tp_app *app
     signal(SIGPIPE, SIG_IGN);
 
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-        cfg->port, NULL, NULL, on_request, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
-        cfg->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s, MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, cfg->port,
+        NULL, NULL, on_request, &s, MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+        cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)32 * 1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
     if (!d)
         return tp_fail(msg, msglen, TP_ERR_IO, "cannot listen on %s:%u (%s)", cfg->listen_addr,

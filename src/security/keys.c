@@ -155,8 +155,8 @@ void tp_bidx_member(const struct tp_keys *k, const char *amc, const char *member
     crypto_generichash_final(&st, out, TP_BIDX_LEN);
 }
 
-void tp_bidx_card_nir(const struct tp_keys *k, const char *amc, const char *member,
-                      const char *nir, uint8_t out[TP_BIDX_LEN])
+void tp_bidx_card_nir(const struct tp_keys *k, const char *amc, const char *member, const char *nir,
+                      uint8_t out[TP_BIDX_LEN])
 {
     crypto_generichash_state st;
     bidx_begin(&st, k->bidx_nir, 'N');
@@ -178,8 +178,8 @@ void tp_bidx_card_birth(const struct tp_keys *k, const char *amc, const char *me
     crypto_generichash_final(&st, out, TP_BIDX_LEN);
 }
 
-void tp_bidx_beneficiary_ref(const struct tp_keys *k, const char *amc, const char *member,
-                             int rank, uint8_t out[TP_BIDX_LEN])
+void tp_bidx_beneficiary_ref(const struct tp_keys *k, const char *amc, const char *member, int rank,
+                             uint8_t out[TP_BIDX_LEN])
 {
     crypto_generichash_state st;
     bidx_begin(&st, k->ref, 'R');
@@ -228,7 +228,8 @@ enum tp_err tp_identity_seal(const struct tp_keys *k, const struct tp_identity *
 {
     uint8_t pt[15 + 4 + 1 + 1 + TP_NAME_MAX + 1 + TP_NAME_MAX];
     size_t n = 0;
-    size_t ln = strnlen(id->last_name, TP_NAME_MAX - 1), fn = strnlen(id->first_name, TP_NAME_MAX - 1);
+    size_t ln = strnlen(id->last_name, TP_NAME_MAX - 1),
+           fn = strnlen(id->first_name, TP_NAME_MAX - 1);
     if (strlen(id->nir) != 15)
         return TP_ERR_INVALID;
     memcpy(pt, id->nir, 15);

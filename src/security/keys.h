@@ -13,7 +13,7 @@
 #include "core/err.h"
 #include "core/model.h"
 
-#define TP_BIDX_LEN 16  /* blind index: 128-bit keyed BLAKE2b */
+#define TP_BIDX_LEN 16 /* blind index: 128-bit keyed BLAKE2b */
 #define TP_TOKEN_HASH_LEN 32
 #define TP_SEALED_MAX 512 /* upper bound of a sealed identity */
 
@@ -36,13 +36,13 @@ uint32_t tp_keys_id(const struct tp_keys *k);
  * lookups only; the NIR never goes into an unkeyed hash (décret 2019-341 pseudonymisation). */
 void tp_bidx_member(const struct tp_keys *k, const char *amc, const char *member,
                     uint8_t out[TP_BIDX_LEN]);
-void tp_bidx_card_nir(const struct tp_keys *k, const char *amc, const char *member,
-                      const char *nir, uint8_t out[TP_BIDX_LEN]);
+void tp_bidx_card_nir(const struct tp_keys *k, const char *amc, const char *member, const char *nir,
+                      uint8_t out[TP_BIDX_LEN]);
 void tp_bidx_card_birth(const struct tp_keys *k, const char *amc, const char *member,
                         tp_day birth_date, int birth_rank, uint8_t out[TP_BIDX_LEN]);
 /* Pseudonymous reference of a beneficiary (amc, member, rank): what the access log stores. */
-void tp_bidx_beneficiary_ref(const struct tp_keys *k, const char *amc, const char *member,
-                             int rank, uint8_t out[TP_BIDX_LEN]);
+void tp_bidx_beneficiary_ref(const struct tp_keys *k, const char *amc, const char *member, int rank,
+                             uint8_t out[TP_BIDX_LEN]);
 
 /* Hash of an API or session token as stored (keyed, so a database dump cannot be used to
  * test guesses offline). */
@@ -62,8 +62,7 @@ enum tp_err tp_identity_seal(const struct tp_keys *k, const struct tp_identity *
                              size_t *outlen) TP_MUST_USE;
 
 enum tp_err tp_identity_open(const struct tp_keys *k, const uint8_t *in, size_t inlen,
-                             const uint8_t *ad, size_t adlen,
-                             struct tp_identity *out) TP_MUST_USE;
+                             const uint8_t *ad, size_t adlen, struct tp_identity *out) TP_MUST_USE;
 
 /* Fills buf with len random bytes (libsodium's CSPRNG). */
 void tp_random(void *buf, size_t len);

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define QUEUE_MAX 65536 /* back-pressure: beyond this, submitters get TP_ERR_BUSY */
 #define BATCH_MAX 4096
@@ -49,9 +50,17 @@ static void *writer_main(void *arg)
         s->queued -= n;
         pthread_mutex_unlock(&s->mu);
 
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         enum tp_err rc = s->ops->apply_batch(s->impl, batch, n);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        uint64_t us = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000u +
+                      (uint64_t)((t1.tv_nsec - t0.tv_nsec) / 1000);
 
         pthread_mutex_lock(&s->mu);
+        s->stats.commit_us_total += us;
+        if (us > s->stats.commit_us_max)
+            s->stats.commit_us_max = us;
         s->stats.batches++;
         s->stats.intents += n;
         if (n > s->stats.max_batch)

@@ -37,7 +37,7 @@ struct tp_beneficiary_found {
     int64_t id;
     uint8_t ref[TP_BIDX_LEN];
     uint8_t bidx_nir[TP_BIDX_LEN]; /* to check a NIR given together with the birth data */
-    struct tp_beneficiary b; /* identity fields left empty: not needed, not decrypted */
+    struct tp_beneficiary b;       /* identity fields left empty: not needed, not decrypted */
     int64_t contract_id;
 };
 
@@ -63,16 +63,16 @@ struct tp_token_row {
 
 /* An access to personal data, as recorded. No plaintext personal data. */
 struct tp_access_event {
-    int64_t at_ms;             /* unix milliseconds */
+    int64_t at_ms; /* unix milliseconds */
     char request_id[33];
-    char actor[24];            /* "token:<id>" */
-    int64_t ps_id;             /* 0 if none */
+    char actor[24]; /* "token:<id>" */
+    int64_t ps_id;  /* 0 if none */
     int has_beneficiary;
     uint8_t beneficiary_ref[TP_BIDX_LEN];
-    char operation[24];        /* "rights.check" */
-    char outcome[24];          /* "covered", "not_covered", "not_found", "rights_closed" */
-    char fields[64];           /* fields disclosed, comma-separated: "coverage,engagement" */
-    char source[48];           /* source address */
+    char operation[24]; /* "rights.check" */
+    char outcome[24];   /* "covered", "not_covered", "not_found", "rights_closed" */
+    char fields[64];    /* fields disclosed, comma-separated: "coverage,engagement" */
+    char source[48];    /* source address */
 };
 
 struct tp_engagement {
@@ -127,8 +127,8 @@ struct tp_store_ops {
     enum tp_err (*beneficiary_find_by_birth)(void *impl, const uint8_t bidx[TP_BIDX_LEN],
                                              struct tp_beneficiary_found *out);
     enum tp_err (*token_insert)(void *impl, int64_t ps_id, const uint8_t hash[TP_TOKEN_HASH_LEN],
-                                const char *label, uint32_t scopes, int64_t expires_at,
-                                int64_t now, int64_t *id);
+                                const char *label, uint32_t scopes, int64_t expires_at, int64_t now,
+                                int64_t *id);
     enum tp_err (*token_find)(void *impl, const uint8_t hash[TP_TOKEN_HASH_LEN],
                               struct tp_token_info *out);
     enum tp_err (*token_revoke)(void *impl, int64_t id, int64_t now);
@@ -141,6 +141,8 @@ struct tp_store_ops {
 
 struct tp_store_stats {
     uint64_t batches, intents, max_batch, failed_batches;
+    uint64_t commit_us_total; /* time spent in apply_batch, summed */
+    uint64_t commit_us_max;
 };
 
 /* Opens a store from a location: a path to an SQLite file (created and migrated if needed).
