@@ -300,9 +300,11 @@ int cmd_cards(int argc, char **argv)
                                          {"count", required_argument, NULL, 'c'},
                                          {"profession", required_argument, NULL, 'p'},
                                          {"out", required_argument, NULL, 'o'},
+                                         {"expired", no_argument, NULL, 'e'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *dir = TP_DEFAULT_DATA, *out = NULL, *prof = "PHARMACIE";
+    int expired = 0;
     long count = 10;
     int c;
     optind = 1;
@@ -369,9 +371,9 @@ int cmd_cards(int argc, char **argv)
     long written = 0;
     for (long long i = 0; i < n_ben && written < count; i++) {
         tp_pop_next(&it, &b);
-        if (i % stride != 0 && n_ben - i > count - written)
+        if (!expired && i % stride != 0 && n_ben - i > count - written)
             continue;
-        if (!good_example(&b, domain, day))
+        if (expired ? !(b.coverage_end < day) : !good_example(&b, domain, day))
             continue;
         if (b.nir_own && (i & 1))
             fprintf(o,
