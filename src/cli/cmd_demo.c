@@ -322,10 +322,15 @@ int cmd_cards(int argc, char **argv)
         case 'o':
             out = optarg;
             break;
+        case 'e':
+            expired = 1;
+            break;
         case 'h':
             puts("usage: opentp cards [--data DIR] [--count K] [--profession P] [--out FILE]\n"
+                 "                    [--expired]\n"
                  "Writes K rights-check request bodies (JSON, one per line) for beneficiaries of\n"
-                 "the demo population covered today in a domain of profession P.");
+                 "the demo population covered today in a domain of profession P (with\n"
+                 "--expired: whose coverage ended before today).");
             return TP_EXIT_OK;
         default:
             return TP_EXIT_USAGE;
