@@ -69,8 +69,15 @@ static void *writer_main(void *arg)
             s->stats.failed_batches++;
         pthread_mutex_unlock(&s->mu);
         /* Callbacks run without the lock: they may resume connections or signal waiters. */
-        for (size_t i = 0; i < n; i++)
-            batch[i]->done(batch[i], rc);
+        if (rc == TP_OK || n == 1) {
+            for (size_t i = 0; i < n; i++)
+                batch[i]->done(batch[i], rc);
+        } else {
+            /* One bad intent (say, a beneficiary deleted between lookup and write) must not
+             * fail the others that happened to share its batch: replay them one by one. */
+            for (size_t i = 0; i < n; i++)
+                batch[i]->done(batch[i], s->ops->apply_batch(s->impl, &batch[i], 1));
+        }
         pthread_mutex_lock(&s->mu);
     }
     pthread_mutex_unlock(&s->mu);
