@@ -39,7 +39,7 @@ static const char *const migrations[] = {
     " contract_id INTEGER NOT NULL REFERENCES contract(id),"
     " bidx_member BLOB NOT NULL, rank INTEGER NOT NULL CHECK (rank BETWEEN 1 AND 99),"
     " quality TEXT NOT NULL, nir_own INTEGER NOT NULL, bidx_nir BLOB NOT NULL,"
-    " bidx_birth BLOB NOT NULL, ref BLOB NOT NULL UNIQUE, digest BLOB NOT NULL,"
+    " bidx_birth BLOB NOT NULL, ref BLOB NOT NULL, digest BLOB NOT NULL,"
     " identity BLOB NOT NULL, coverage_start INTEGER NOT NULL, coverage_end INTEGER NOT NULL,"
     " tp_domains INTEGER NOT NULL, UNIQUE (bidx_member, rank)) STRICT;"
     "CREATE INDEX beneficiary_nir ON beneficiary(bidx_nir);"
@@ -193,6 +193,7 @@ struct sq {
 };
 
 #define CHECKPOINT_EVERY_MS 200
+#define WAL_RESTART_PAGES 16000 /* 64 MB of 4 KiB pages */
 
 static void *checkpointer_main(void *arg)
 {
@@ -205,6 +206,7 @@ static void *checkpointer_main(void *arg)
         return NULL;
     }
     sqlite3_exec(db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+    sqlite3_busy_timeout(db, 5000);
     pthread_mutex_lock(&s->ckpt_mu);
     while (!s->ckpt_stop) {
         struct timespec until;
@@ -217,7 +219,14 @@ static void *checkpointer_main(void *arg)
             break;
         pthread_mutex_unlock(&s->ckpt_mu);
         /* PASSIVE: copies what no reader still needs, never blocks readers or the writer. */
-        sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        int log = 0, done = 0;
+        sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+        /* Under sustained writes a concurrent checkpoint never reaches the WAL's moving end,
+         * and only a checkpoint that did lets the WAL restart from its beginning. Past
+         * WAL_RESTART_PAGES, RESTART: it briefly holds the writer back (the PASSIVE runs have
+         * already copied nearly everything) and bounds the WAL's size. */
+        if (log > WAL_RESTART_PAGES)
+            sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
         pthread_mutex_lock(&s->ckpt_mu);
     }
     pthread_mutex_unlock(&s->ckpt_mu);
@@ -1046,6 +1055,9 @@ enum tp_err tp_store_sqlite_open(const char *path, const struct tp_store_ops **o
         }
     /* Commits append to the WAL only; the checkpointer thread moves pages to the database. */
     exec(s->w, "PRAGMA wal_autocheckpoint = 0");
+    /* A bulk load can grow the WAL far past the restart threshold between two checkpoints;
+     * give the space back once it has been checkpointed. */
+    exec(s->w, "PRAGMA journal_size_limit = 67108864");
     if (pthread_create(&s->ckpt, NULL, checkpointer_main, s) == 0)
         s->ckpt_started = 1;
     *ops = &sqlite_ops;
