@@ -120,6 +120,10 @@ struct tp_store_ops {
      * inserted or updated. All or nothing. */
     enum tp_err (*beneficiaries_upsert)(void *impl, const struct tp_sealed_beneficiary *rows,
                                         size_t n, int *changed);
+    /* Bulk loading (the importer) around a series of beneficiaries_upsert calls: on = 1 gives
+     * the writer a page cache (128 MiB) that holds a large batch's dirty index pages, so that
+     * each is written once, at commit; on = 0 restores the default. Durability unchanged. */
+    enum tp_err (*bulk_load)(void *impl, int on);
     /* By the NIR index, among beneficiaries whose own NIR it is (children on a parent's NIR
      * are found by birth date and rank). TP_ERR_NOT_FOUND when none. */
     enum tp_err (*beneficiary_find_by_nir)(void *impl, const uint8_t bidx[TP_BIDX_LEN],
