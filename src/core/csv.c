@@ -255,7 +255,12 @@ enum tp_csv_status tp_csv_finish(struct tp_csv *p, struct tp_csv_record *out)
             st = end_record(p, out);
         }
     }
-    tp_csv_init(p);
+    /* Ready for a new input; buf is left as it is, since the record just yielded lives in it. */
+    p->line = 1;
+    p->record_line = 1;
+    p->at_file_start = 1;
+    p->bom_seen = 0;
+    reset_record(p);
     return st;
 }
 
