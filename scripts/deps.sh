@@ -6,7 +6,7 @@ want="${1:-build}"
 pkgs="build-essential cmake ninja-build pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libssl-dev libpq-dev"
 case "$want" in
   build) ;;
-  test) pkgs="$pkgs libcmocka-dev curl sqlite3 clang libclang-rt-14-dev" ;;
+  test) pkgs="$pkgs libcmocka-dev curl sqlite3 jq clang libclang-rt-14-dev" ;;
   bench) pkgs="$pkgs libcmocka-dev curl sqlite3 wrk nginx-light hyperfine" ;;
   *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
 esac

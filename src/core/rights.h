@@ -15,7 +15,10 @@
  * platform within this many days. */
 #define TP_ENGAGEMENT_VALIDITY_DAYS 90
 
-/* Length of an engagement number: "E" + 16 Crockford base32 characters (80 random bits). */
+/* Length of an engagement number: "E" + 16 Crockford base32 characters (80 bits). The HTTP
+ * shell fills them with a 50-bit time-ordered sequence and 30 random bits (api_rights.c): an
+ * engagement number is a reference, not a credential; using one is checked against the PS
+ * and beneficiary it was issued to. */
 #define TP_ENGAGEMENT_LEN 17
 
 enum tp_rights_outcome {

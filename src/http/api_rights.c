@@ -323,7 +323,7 @@ void tp_api_rights_check(const struct tp_http_request *req, struct tp_http_respo
     }
 
     static __thread struct tp_contract contract; /* large: keep it off the poll thread stack */
-    e = ops->contract_get(impl, f.contract_id, &contract);
+    e = tp_store_contract_get(req->app->store, f.contract_id, &contract);
     if (e != TP_OK) {
         resp->has_write = 0;
         tp_http_respond_error(resp, e == TP_ERR_NOT_FOUND ? TP_ERR_INTERNAL : e, "storage_error",

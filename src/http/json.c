@@ -51,9 +51,10 @@ enum tp_err tp_json_parse_object(const char *text, size_t len, size_t max_len, j
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
     if (!root) {
         *code = "malformed_json";
-        /* jansson's text names the position and the problem, never echoes values at length. */
-        return tp_fail(msg, msglen, TP_ERR_INVALID, "malformed JSON at line %d column %d: %.80s",
-                       err.line, err.column, err.text);
+        /* Position only: jansson's own text quotes the input near the error, which may be a
+         * NIR (PRODUCT §3.1: the NIR is never echoed). */
+        return tp_fail(msg, msglen, TP_ERR_INVALID, "malformed JSON at line %d, column %d",
+                       err.line, err.column);
     }
     if (!json_is_object(root)) {
         json_decref(root);

@@ -112,10 +112,17 @@ char *tp_metrics_render(struct tp_store *store, size_t *len)
             "opentp_store_commit_seconds_total %.6f\n"
             "# HELP opentp_store_commit_seconds_max Longest batch commit so far.\n"
             "# TYPE opentp_store_commit_seconds_max gauge\n"
-            "opentp_store_commit_seconds_max %.6f\n",
+            "opentp_store_commit_seconds_max %.6f\n"
+            "# HELP opentp_store_syncs_total fsyncs that made group-committed batches durable.\n"
+            "# TYPE opentp_store_syncs_total counter\n"
+            "opentp_store_syncs_total %llu\n"
+            "# HELP opentp_store_sync_seconds_total Time spent in those fsyncs.\n"
+            "# TYPE opentp_store_sync_seconds_total counter\n"
+            "opentp_store_sync_seconds_total %.6f\n",
             (unsigned long long)st.batches, (unsigned long long)st.failed_batches,
             (unsigned long long)st.intents, (unsigned long long)st.max_batch,
-            (double)st.commit_us_total / 1e6, (double)st.commit_us_max / 1e6);
+            (double)st.commit_us_total / 1e6, (double)st.commit_us_max / 1e6,
+            (unsigned long long)st.syncs, (double)st.sync_us_total / 1e6);
     fclose(f);
     *len = cap;
     return buf;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +39,7 @@ struct req {
     struct MHD_Connection *conn;
     struct tp_http_response resp;
     struct server *srv;
+    const char *allow; /* methods of the route, for a 405's Allow header */
 };
 
 struct server {
@@ -142,20 +144,39 @@ static void client_address(struct MHD_Connection *c, char *out, size_t cap)
     }
 }
 
-static enum tp_route route_of(const char *url, const char *method, int *method_ok)
+/* The route table: path, the methods it answers (also the Allow header of a 405). */
+static const struct {
+    const char *path;
+    const char *allow;
+    enum tp_route route;
+} routes[] = {
+    {"/healthz", "GET, HEAD", TP_ROUTE_HEALTHZ},
+    {"/metrics", "GET", TP_ROUTE_METRICS},
+    {"/api/v1/rights/check", "POST", TP_ROUTE_RIGHTS_CHECK},
+};
+
+/* Finds the route of url; *allow receives its methods, *method_ok whether `method` is one. */
+static enum tp_route route_of(const char *url, const char *method, const char **allow,
+                              int *method_ok)
 {
     *method_ok = 1;
-    if (strcmp(url, "/healthz") == 0) {
-        *method_ok = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-        return TP_ROUTE_HEALTHZ;
-    }
-    if (strcmp(url, "/metrics") == 0) {
-        *method_ok = strcmp(method, "GET") == 0;
-        return TP_ROUTE_METRICS;
-    }
-    if (strcmp(url, "/api/v1/rights/check") == 0) {
-        *method_ok = strcmp(method, "POST") == 0;
-        return TP_ROUTE_RIGHTS_CHECK;
+    *allow = NULL;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        if (strcmp(url, routes[i].path) != 0)
+            continue;
+        *allow = routes[i].allow;
+        size_t n = strlen(method);
+        const char *a = routes[i].allow;
+        *method_ok = 0;
+        while (*a) {
+            size_t len = strcspn(a, ",");
+            if (len == n && strncmp(a, method, n) == 0)
+                *method_ok = 1;
+            a += len;
+            while (*a == ',' || *a == ' ')
+                a++;
+        }
+        return routes[i].route;
     }
     return TP_ROUTE_UNKNOWN;
 }
@@ -166,7 +187,8 @@ static enum tp_err authenticate(struct server *s, struct MHD_Connection *c, int6
                                 struct tp_token_info *out)
 {
     const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (!h || strncmp(h, AUTH_PREFIX, strlen(AUTH_PREFIX)) != 0)
+    /* RFC 9110 §11.1: the scheme name is case-insensitive. */
+    if (!h || strncasecmp(h, AUTH_PREFIX, strlen(AUTH_PREFIX)) != 0)
         return TP_ERR_AUTH;
     const char *tok = h + strlen(AUTH_PREFIX);
     size_t len = strlen(tok);
@@ -174,8 +196,7 @@ static enum tp_err authenticate(struct server *s, struct MHD_Connection *c, int6
         return TP_ERR_AUTH;
     uint8_t hash[TP_TOKEN_HASH_LEN];
     tp_token_hash(s->app->keys, tok, len, hash);
-    enum tp_err e =
-        tp_store_ops(s->app->store)->token_find(tp_store_impl(s->app->store), hash, out);
+    enum tp_err e = tp_store_token_find(s->app->store, hash, out);
     if (e == TP_ERR_NOT_FOUND)
         return TP_ERR_AUTH;
     if (e != TP_OK)
@@ -288,6 +309,8 @@ static enum MHD_Result queue(struct req *r)
     MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
     if (resp->status == 401)
         MHD_add_response_header(m, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    if (resp->status == 405 && r->allow)
+        MHD_add_response_header(m, MHD_HTTP_HEADER_ALLOW, r->allow); /* RFC 9110 §15.5.6 */
     enum MHD_Result ret = MHD_queue_response(r->conn, resp->status, m);
     MHD_destroy_response(m);
     return ret;
@@ -314,7 +337,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                  (unsigned long long)s->id_prefix, (unsigned long long)n);
         client_address(conn, r->source, sizeof r->source);
         int method_ok = 1;
-        r->route = route_of(url, method, &method_ok);
+        r->route = route_of(url, method, &r->allow, &method_ok);
         r->is_post = strcmp(method, "POST") == 0;
         *con_cls = r;
         int nh = 0;
@@ -459,7 +482,7 @@ enum tp_err tp_server_run(const struct tp_server_config *cfg, struct tp_app *app
         (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
         cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)32 * 1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
+        (size_t)16 * 1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
     if (!d)
         return tp_fail(msg, msglen, TP_ERR_IO, "cannot listen on %s:%u (%s)", cfg->listen_addr,

@@ -7,6 +7,8 @@
  * intent is committed at once (no timer, no added latency). */
 #include "store/store.h"
 
+#include "store/cache.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +28,45 @@ struct tp_store {
     int stopping;
     pthread_t writer;
     struct tp_store_stats stats;
+
+    /* Applied, not yet durable (backends with a sync operation). */
+    struct tp_write_intent *unsynced, *unsynced_tail;
+    pthread_cond_t sync_wake;
+    pthread_t syncer;
+    int writer_done;
+
+    struct tp_cache *tokens;    /* hash -> struct tp_token_info */
+    struct tp_cache *contracts; /* id -> struct tp_contract */
 };
+
+/* Hands applied intents to the syncer (or, for a backend without sync, acknowledges them). */
+static void applied(struct tp_store *s, struct tp_write_intent **batch, size_t n)
+{
+    if (!s->ops->sync) {
+        for (size_t i = 0; i < n; i++)
+            batch[i]->done(batch[i], batch[i]->result);
+        return;
+    }
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < n; i++) {
+        batch[i]->next = NULL;
+        if (s->unsynced_tail)
+            s->unsynced_tail->next = batch[i];
+        else
+            s->unsynced = batch[i];
+        s->unsynced_tail = batch[i];
+    }
+    pthread_cond_signal(&s->sync_wake);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static uint64_t since_us(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (uint64_t)(t1.tv_sec - t0->tv_sec) * 1000000u +
+           (uint64_t)((t1.tv_nsec - t0->tv_nsec) / 1000);
+}
 
 static void *writer_main(void *arg)
 {
@@ -50,12 +90,17 @@ static void *writer_main(void *arg)
         s->queued -= n;
         pthread_mutex_unlock(&s->mu);
 
-        struct timespec t0, t1;
+        struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         enum tp_err rc = s->ops->apply_batch(s->impl, batch, n);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        uint64_t us = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000u +
-                      (uint64_t)((t1.tv_nsec - t0.tv_nsec) / 1000);
+        for (size_t i = 0; i < n; i++)
+            batch[i]->result = rc;
+        /* One bad intent (say, a beneficiary deleted between lookup and write) must not fail
+         * the others that happened to share its batch: replay them one by one. */
+        if (rc != TP_OK && n > 1)
+            for (size_t i = 0; i < n; i++)
+                batch[i]->result = s->ops->apply_batch(s->impl, &batch[i], 1);
+        uint64_t us = since_us(&t0);
 
         pthread_mutex_lock(&s->mu);
         s->stats.commit_us_total += us;
@@ -69,19 +114,48 @@ static void *writer_main(void *arg)
             s->stats.failed_batches++;
         pthread_mutex_unlock(&s->mu);
         /* Callbacks run without the lock: they may resume connections or signal waiters. */
-        if (rc == TP_OK || n == 1) {
-            for (size_t i = 0; i < n; i++)
-                batch[i]->done(batch[i], rc);
-        } else {
-            /* One bad intent (say, a beneficiary deleted between lookup and write) must not
-             * fail the others that happened to share its batch: replay them one by one. */
-            for (size_t i = 0; i < n; i++)
-                batch[i]->done(batch[i], s->ops->apply_batch(s->impl, &batch[i], 1));
-        }
+        applied(s, batch, n);
         pthread_mutex_lock(&s->mu);
     }
+    s->writer_done = 1;
+    pthread_cond_signal(&s->sync_wake);
     pthread_mutex_unlock(&s->mu);
     free(batch);
+    return NULL;
+}
+
+/* Syncer: one fsync covers every batch applied before it started; meanwhile the writer goes
+ * on applying the next ones. An intent is acknowledged only once it is durable. */
+static void *syncer_main(void *arg)
+{
+    struct tp_store *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->unsynced && !s->writer_done)
+            pthread_cond_wait(&s->sync_wake, &s->mu);
+        if (!s->unsynced && s->writer_done)
+            break;
+        struct tp_write_intent *list = s->unsynced;
+        s->unsynced = s->unsynced_tail = NULL;
+        pthread_mutex_unlock(&s->mu);
+
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        enum tp_err rc = s->ops->sync(s->impl);
+        uint64_t us = since_us(&t0);
+        while (list) {
+            struct tp_write_intent *next = list->next;
+            list->done(list, list->result != TP_OK ? list->result : rc);
+            list = next;
+        }
+
+        pthread_mutex_lock(&s->mu);
+        s->stats.syncs++;
+        s->stats.sync_us_total += us;
+        if (rc != TP_OK)
+            s->stats.failed_batches++;
+    }
+    pthread_mutex_unlock(&s->mu);
     return NULL;
 }
 
@@ -96,9 +170,31 @@ enum tp_err tp_store_open(const char *location, struct tp_store **out, char *msg
         free(s);
         return rc;
     }
+    s->tokens = tp_cache_new(4096, sizeof(struct tp_token_info), TP_TOKEN_CACHE_MS);
+    s->contracts = tp_cache_new(1024, sizeof(struct tp_contract), TP_CONTRACT_CACHE_MS);
+    if (!s->tokens || !s->contracts) {
+        tp_cache_free(s->tokens);
+        tp_cache_free(s->contracts);
+        s->ops->close(s->impl);
+        free(s);
+        return TP_ERR_NOMEM;
+    }
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->wake, NULL);
+    pthread_cond_init(&s->sync_wake, NULL);
+    if (s->ops->sync && pthread_create(&s->syncer, NULL, syncer_main, s) != 0) {
+        s->ops->close(s->impl);
+        free(s);
+        return tp_fail(msg, msglen, TP_ERR_INTERNAL, "cannot start the syncer thread");
+    }
     if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+        if (s->ops->sync) {
+            pthread_mutex_lock(&s->mu);
+            s->writer_done = 1;
+            pthread_cond_signal(&s->sync_wake);
+            pthread_mutex_unlock(&s->mu);
+            pthread_join(s->syncer, NULL);
+        }
         s->ops->close(s->impl);
         free(s);
         return tp_fail(msg, msglen, TP_ERR_INTERNAL, "cannot start the writer thread");
@@ -116,9 +212,14 @@ void tp_store_close(struct tp_store *s)
     pthread_cond_signal(&s->wake);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->writer, NULL);
+    if (s->ops->sync)
+        pthread_join(s->syncer, NULL);
     s->ops->close(s->impl);
+    tp_cache_free(s->tokens);
+    tp_cache_free(s->contracts);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->wake);
+    pthread_cond_destroy(&s->sync_wake);
     free(s);
 }
 
@@ -206,4 +307,27 @@ enum tp_err tp_beneficiary_seal(const struct tp_keys *k, const struct tp_benefic
     tp_beneficiary_digest(k, b, out->digest);
     out->plain = b;
     return tp_identity_seal(k, &b->id, out->ref, TP_BIDX_LEN, out->sealed, &out->sealed_len);
+}
+
+enum tp_err tp_store_token_find(struct tp_store *s, const uint8_t hash[TP_TOKEN_HASH_LEN],
+                                struct tp_token_info *out)
+{
+    int64_t now = tp_cache_now_ms();
+    if (tp_cache_get(s->tokens, hash, TP_TOKEN_HASH_LEN, out, now))
+        return TP_OK;
+    enum tp_err rc = s->ops->token_find(s->impl, hash, out);
+    if (rc == TP_OK)
+        tp_cache_put(s->tokens, hash, TP_TOKEN_HASH_LEN, out, now);
+    return rc;
+}
+
+enum tp_err tp_store_contract_get(struct tp_store *s, int64_t id, struct tp_contract *out)
+{
+    int64_t now = tp_cache_now_ms();
+    if (tp_cache_get(s->contracts, &id, sizeof id, out, now))
+        return TP_OK;
+    enum tp_err rc = s->ops->contract_get(s->impl, id, out);
+    if (rc == TP_OK)
+        tp_cache_put(s->contracts, &id, sizeof id, out, now);
+    return rc;
 }

@@ -95,6 +95,7 @@ struct tp_write_intent {
     void (*done)(struct tp_write_intent *wi, enum tp_err rc);
     void *arg;
     struct tp_write_intent *next; /* queue link, owned by the store */
+    enum tp_err result;           /* set by the store before done() */
 };
 
 struct tp_store;
@@ -138,14 +139,20 @@ struct tp_store_ops {
     enum tp_err (*token_revoke)(void *impl, int64_t id, int64_t now);
     enum tp_err (*token_list)(void *impl, int64_t ps_id, struct tp_token_row *rows, size_t max,
                               size_t *n);
-    /* Applies a batch of write intents in one durable transaction. */
+    /* Applies a batch of write intents in one transaction. Durable on return unless the
+     * backend has a sync operation. */
     enum tp_err (*apply_batch)(void *impl, struct tp_write_intent *const *items, size_t n);
+    /* Optional: makes every batch applied so far durable (one fsync for many batches).
+     * With it, the store pipelines: the next batch is applied while the previous ones are
+     * being synced, and intents are acknowledged only after their sync. */
+    enum tp_err (*sync)(void *impl);
     enum tp_err (*count)(void *impl, const char *what, int64_t *n);
 };
 
 struct tp_store_stats {
     uint64_t batches, intents, max_batch, failed_batches;
-    uint64_t commit_us_total; /* time spent in apply_batch, summed */
+    uint64_t commit_us_total;      /* time spent in apply_batch, summed */
+    uint64_t syncs, sync_us_total; /* pipelined fsyncs (backends with sync) */
     uint64_t commit_us_max;
 };
 
@@ -169,6 +176,16 @@ enum tp_err tp_store_submit(struct tp_store *s, struct tp_write_intent *wi) TP_M
 enum tp_err tp_store_write_sync(struct tp_store *s, struct tp_write_intent *wi) TP_MUST_USE;
 
 void tp_store_get_stats(struct tp_store *s, struct tp_store_stats *out);
+
+/* Cached reads for the request path (store/cache.h): a token's state is at most
+ * TP_TOKEN_CACHE_MS old (a revocation takes effect within that delay, in every process), a
+ * contract at most TP_CONTRACT_CACHE_MS. Unknown tokens are not cached. */
+#define TP_TOKEN_CACHE_MS 1000
+#define TP_CONTRACT_CACHE_MS 10000
+enum tp_err tp_store_token_find(struct tp_store *s, const uint8_t hash[TP_TOKEN_HASH_LEN],
+                                struct tp_token_info *out) TP_MUST_USE;
+enum tp_err tp_store_contract_get(struct tp_store *s, int64_t id,
+                                  struct tp_contract *out) TP_MUST_USE;
 
 /* Seals a beneficiary for storage (blind indexes, digest, encrypted identity). */
 enum tp_err tp_beneficiary_seal(const struct tp_keys *k, const struct tp_beneficiary *b,

@@ -146,10 +146,16 @@ call GET /api/v1/nothing-here ""
 check "unknown path: 404 no_such_endpoint" test "$status $(errcode)" = "404 no_such_endpoint"
 call GET /api/v1/rights/check "$token"
 check "GET on the rights endpoint: 405 method_not_allowed" test "$status $(errcode)" = "405 method_not_allowed"
+check "405 names the allowed method (Allow: POST)" test "$(header Allow)" = "POST"
 
 # --- authentication -----------------------------------------------------------------------
 
 expect "no Authorization header" 401 unauthenticated nothing "$card" ""
+# RFC 9110 §11.1: the scheme name is case-insensitive.
+printf '%s' "$card" >"$tmp/req.json"
+status=$(curl -s -o "$tmp/body" -w '%{http_code}' -H "Authorization: bearer $token" \
+  --data-binary "@$tmp/req.json" "$base/api/v1/rights/check")
+check "lower-case 'bearer' scheme accepted: 200" test "$status" = 200
 check "401 carries WWW-Authenticate: Bearer" test "$(header WWW-Authenticate)" = Bearer
 expect "garbage token" 401 unauthenticated nothing "$card" "otp_this-is-not-a-token-at-all-0000000000"
 expect "token of the wrong shape (too short)" 401 unauthenticated nothing "$card" "x"
@@ -209,6 +215,10 @@ check "check by birth_date + birth_rank: 200 covered:true" \
 # --- syntax and validation: 400/413, nothing stored ---------------------------------------
 
 expect "malformed JSON" 400 malformed_json nothing '{"amc":"'"$amc"'","member":'
+# An unterminated string: the error message must not quote the NIR it contains.
+post '{"amc":"'"$amc"'","member":"'"$member"'","nir":"'"$nir"'}'
+check "malformed JSON with a NIR inside: 400 malformed_json, NIR not echoed" \
+  eval '[ "$status $(errcode)" = "400 malformed_json" ] && ! grep -q -F "$nir" "$tmp/body"'
 expect "empty body" 400 malformed_json nothing ''
 expect "duplicate keys" 400 malformed_json nothing "$(jq -c . <<<"$card" | sed 's/^{/{"amc":"'"$amc"'",/')"
 expect "JSON nested 9 deep" 400 malformed_json nothing '{"amc":[[[[[[[["x"]]]]]]]]}'
