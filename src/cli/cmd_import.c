@@ -23,7 +23,7 @@ static const char *help =
     "\n"
     "beneficiaries  loads FILE.csv (format: docs/IMPORT.md) into AMC NUMBER's beneficiaries.\n"
     "               Valid rows are inserted or updated (identical rows are left alone), in\n"
-    "               transactions of N rows (default 5000); rejected rows are listed, with the\n"
+    "               transactions of N rows (default 50000); rejected rows are listed, with the\n"
     "               line, the column and the reason, in the report (default FILE.csv.report.csv).\n"
     "               Exit status: 0 every row imported, 3 some rows rejected (see the report),\n"
     "               1 the file could not be imported (message on stderr), 2 bad command line.\n"

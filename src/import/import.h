@@ -2,9 +2,19 @@
  *
  * The shell around src/core/csv.h: reads the file in fixed-size chunks, validates each row,
  * seals it (security/keys.h) and upserts the valid rows through the store in batches, one
- * transaction per batch. Memory does not depend on the file size, except for the set of
- * (member, rank) keys seen, used to report duplicate rows: 16 bytes per slot, slots a power of
- * two at most 3/4 full (32 MiB for 1M rows), hence the TP_IMPORT_MAX_ROWS cap.
+ * transaction per batch, on a writer thread while the next batch is parsed and sealed.
+ *
+ * Memory does not depend on the file size, except for the set of (member, rank) keys seen,
+ * used to report duplicate rows: 16 bytes per slot, slots a power of two at most 3/4 full
+ * (32 MiB for 1M rows), hence the TP_IMPORT_MAX_ROWS cap. The rest is fixed: two batch
+ * buffers (about 870 bytes a row: 87 MiB at the default batch size), a 1 MiB read buffer,
+ * and the store's bulk-load page cache (store.h).
+ *
+ * Batch size: every commit rewrites the index pages the batch touched, and with random keys
+ * (blind indexes) a batch of 50,000 touches most of them once the table holds a million
+ * rows; fewer, larger batches write far less (docs/IMPORT.md has the measurements).
+ * The cost is the writer lock, held about a second per batch: on a platform serving requests,
+ * a smaller --batch trades import speed for shorter stalls of the server's writes.
  *
  * Guarantees:
  * - a batch is written whole or not at all: a crash leaves complete rows of whole batches;
@@ -23,7 +33,7 @@
 #include "store/store.h"
 
 #define TP_IMPORT_CHUNK (1u << 20) /* bytes read at a time */
-#define TP_IMPORT_BATCH 5000       /* rows per transaction, by default */
+#define TP_IMPORT_BATCH 50000      /* rows per transaction, by default */
 #define TP_IMPORT_BATCH_MAX 100000
 #define TP_IMPORT_MAX_ROWS 10000000ull /* data rows per file: split bigger files */
 #define TP_IMPORT_MAX_CONTRACTS 4096   /* contracts of one AMC, cached at start */

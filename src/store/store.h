@@ -122,7 +122,7 @@ struct tp_store_ops {
     enum tp_err (*beneficiaries_upsert)(void *impl, const struct tp_sealed_beneficiary *rows,
                                         size_t n, int *changed);
     /* Bulk loading (the importer) around a series of beneficiaries_upsert calls: on = 1 gives
-     * the writer a page cache (128 MiB) that holds a large batch's dirty index pages, so that
+     * the writer a page cache (96 MiB) that holds a large batch's dirty index pages, so that
      * each is written once, at commit; on = 0 restores the default. Durability unchanged. */
     enum tp_err (*bulk_load)(void *impl, int on);
     /* By the NIR index, among beneficiaries whose own NIR it is (children on a parent's NIR

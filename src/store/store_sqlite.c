@@ -836,7 +836,7 @@ static enum tp_err sq_beneficiaries_upsert(void *impl, const struct tp_sealed_be
 /* SQLite's default page cache (2 MiB) holds a fraction of the beneficiary indexes; a bulk load
  * inserts at random places in all of them, and once its dirty pages outgrow the cache they are
  * spilled to the WAL and written again, many times per transaction. */
-#define BULK_CACHE_KIB 131072
+#define BULK_CACHE_KIB 98304
 #define DEFAULT_CACHE_KIB 2000
 
 static enum tp_err sq_bulk_load(void *impl, int on)
