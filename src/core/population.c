@@ -795,6 +795,15 @@ static void build_family(struct tp_pop_iter *it)
     }
 
     n = make_children(&fam, buf, n, ref);
+    /* Card data tells apart the people of one family born on the same day by their birth
+     * rank (rang de naissance): twins, but also a spouse born on the member's birthday. */
+    for (int i = 1; i < n; i++)
+        for (int j = 0; j < i; j++)
+            if (buf[j].id.birth_date == buf[i].id.birth_date &&
+                buf[j].id.birth_rank == buf[i].id.birth_rank) {
+                buf[i].id.birth_rank++;
+                j = -1; /* check the new rank against everyone again */
+            }
     it->family_len = n;
     it->pending = n;
 }

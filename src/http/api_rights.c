@@ -254,8 +254,6 @@ void tp_api_rights_check(const struct tp_http_request *req, struct tp_http_respo
     struct card c;
     struct tp_beneficiary_found f;
     uint8_t bidx[TP_BIDX_LEN], nir_bidx[TP_BIDX_LEN];
-    const struct tp_store_ops *ops = tp_store_ops(req->app->store);
-    void *impl = tp_store_impl(req->app->store);
     const struct tp_keys *k = req->app->keys;
 
     if (parse_card(req, resp, &c) != 0)
@@ -272,12 +270,12 @@ void tp_api_rights_check(const struct tp_http_request *req, struct tp_http_respo
         tp_bidx_card_nir(k, c.amc, c.member, c.nir, nir_bidx);
     if (c.has_birth) {
         tp_bidx_card_birth(k, c.amc, c.member, c.birth_date, c.birth_rank, bidx);
-        e = ops->beneficiary_find_by_birth(impl, bidx, &f);
+        e = tp_store_beneficiary_find_by_birth(req->app->store, bidx, &f);
         /* Both given: the NIR on the card must be the one on record (own or a parent's). */
         if (e == TP_OK && c.has_nir && sodium_memcmp(f.bidx_nir, nir_bidx, TP_BIDX_LEN) != 0)
             e = TP_ERR_NOT_FOUND;
     } else {
-        e = ops->beneficiary_find_by_nir(impl, nir_bidx, &f);
+        e = tp_store_beneficiary_find_by_nir(req->app->store, nir_bidx, &f);
     }
     if (e == TP_ERR_CONFLICT)
         e = TP_ERR_NOT_FOUND; /* ambiguous card data: refuse to pick a person */

@@ -49,6 +49,7 @@ struct server {
     atomic_uint_fast64_t next_id;
     _Atomic int64_t log_flushed_ms;
     atomic_int waiting; /* suspended connections: must all be resumed before MHD stops */
+    atomic_int stopping;
 };
 
 void tp_server_config_defaults(struct tp_server_config *c)
@@ -379,6 +380,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (r->state == READING) {
         handle(s, r);
+        if (r->resp.has_write && atomic_load(&s->stopping)) {
+            r->resp.has_write = 0;
+            tp_http_respond_error(&r->resp, TP_ERR_BUSY, "shutting_down",
+                                  "the server is stopping; nothing was recorded, retry");
+        }
         if (r->resp.has_write) {
             r->resp.wi.done = write_done;
             r->resp.wi.arg = r;
@@ -457,6 +463,7 @@ enum tp_err tp_server_run(const struct tp_server_config *cfg, struct tp_app *app
     tp_random(&s.id_prefix, sizeof s.id_prefix);
     atomic_init(&s.next_id, 1);
     atomic_init(&s.waiting, 0);
+    atomic_init(&s.stopping, 0);
 
     struct sockaddr_in addr;
     memset(&addr, 0, sizeof addr);
@@ -524,10 +531,17 @@ enum tp_err tp_server_run(const struct tp_server_config *cfg, struct tp_app *app
         if (sig < 0 && errno == EAGAIN && cfg->exit_after_s)
             break;
     }
-    /* Stop accepting, let queued writes finish and their connections resume, then stop. */
+    /* Stop accepting; requests arriving on open connections from now on get a 503 without
+     * being suspended; wait for the queued writes to be committed and their connections
+     * resumed (MHD must not stop with suspended connections), then stop. */
     MHD_quiesce_daemon(d);
-    for (int i = 0; i < 5000 && atomic_load(&s.waiting) > 0; i++)
+    atomic_store(&s.stopping, 1);
+    for (int i = 1; atomic_load(&s.waiting) > 0; i++) {
         usleep(1000);
+        if (i % 5000 == 0)
+            fprintf(stderr, "opentp: serve: waiting for %d requests' writes to finish\n",
+                    atomic_load(&s.waiting));
+    }
     MHD_stop_daemon(d);
     return TP_OK;
 }

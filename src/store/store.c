@@ -331,3 +331,32 @@ enum tp_err tp_store_contract_get(struct tp_store *s, int64_t id, struct tp_cont
         tp_cache_put(s->contracts, &id, sizeof id, out, now);
     return rc;
 }
+
+/* Completes a backend lookup with what the contract knows. */
+static enum tp_err complete_found(struct tp_store *s, enum tp_err rc,
+                                  struct tp_beneficiary_found *out)
+{
+    if (rc != TP_OK)
+        return rc;
+    static __thread struct tp_contract c; /* large: off the (poll thread's) stack */
+    rc = tp_store_contract_get(s, out->contract_id, &c);
+    if (rc == TP_ERR_NOT_FOUND)
+        rc = TP_ERR_INTERNAL; /* a beneficiary's contract always exists (foreign key) */
+    if (rc == TP_OK) {
+        memcpy(out->b.amc, c.amc, sizeof out->b.amc);
+        memcpy(out->b.contract, c.code, sizeof out->b.contract);
+    }
+    return rc;
+}
+
+enum tp_err tp_store_beneficiary_find_by_nir(struct tp_store *s, const uint8_t bidx[TP_BIDX_LEN],
+                                             struct tp_beneficiary_found *out)
+{
+    return complete_found(s, s->ops->beneficiary_find_by_nir(s->impl, bidx, out), out);
+}
+
+enum tp_err tp_store_beneficiary_find_by_birth(struct tp_store *s, const uint8_t bidx[TP_BIDX_LEN],
+                                               struct tp_beneficiary_found *out)
+{
+    return complete_found(s, s->ops->beneficiary_find_by_birth(s->impl, bidx, out), out);
+}

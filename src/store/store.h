@@ -37,7 +37,8 @@ struct tp_beneficiary_found {
     int64_t id;
     uint8_t ref[TP_BIDX_LEN];
     uint8_t bidx_nir[TP_BIDX_LEN]; /* to check a NIR given together with the birth data */
-    struct tp_beneficiary b;       /* identity fields left empty: not needed, not decrypted */
+    struct tp_beneficiary b;       /* identity fields left empty: not needed, not decrypted;
+                                    * amc and contract filled by tp_store_beneficiary_find_* */
     int64_t contract_id;
 };
 
@@ -186,6 +187,13 @@ enum tp_err tp_store_token_find(struct tp_store *s, const uint8_t hash[TP_TOKEN_
                                 struct tp_token_info *out) TP_MUST_USE;
 enum tp_err tp_store_contract_get(struct tp_store *s, int64_t id,
                                   struct tp_contract *out) TP_MUST_USE;
+
+/* Beneficiary lookups by blind index (the backend's, completed with the AMC number and the
+ * contract code from the cached contract). */
+enum tp_err tp_store_beneficiary_find_by_nir(struct tp_store *s, const uint8_t bidx[TP_BIDX_LEN],
+                                             struct tp_beneficiary_found *out) TP_MUST_USE;
+enum tp_err tp_store_beneficiary_find_by_birth(struct tp_store *s, const uint8_t bidx[TP_BIDX_LEN],
+                                               struct tp_beneficiary_found *out) TP_MUST_USE;
 
 /* Seals a beneficiary for storage (blind indexes, digest, encrypted identity). */
 enum tp_err tp_beneficiary_seal(const struct tp_keys *k, const struct tp_beneficiary *b,

@@ -84,14 +84,16 @@ enum {
     R_COUNT
 };
 
+/* Index seek plus one row: no join, since every read transaction after a commit starts with
+ * an empty page cache and each joined table costs page reads. The AMC number and contract
+ * code come from the (cached) contract, in store.c. */
 #define BEN_COLUMNS                                                                                \
-    "SELECT b.id, b.ref, b.bidx_nir, a.number, b.rank, b.quality, b.nir_own, c.code,"              \
-    " b.coverage_start, b.coverage_end, b.tp_domains, b.contract_id"                               \
-    " FROM beneficiary b JOIN amc a ON a.id = b.amc_id JOIN contract c ON c.id = b.contract_id "
+    "SELECT id, ref, bidx_nir, rank, quality, nir_own, coverage_start, coverage_end,"              \
+    " tp_domains, contract_id FROM beneficiary "
 
 static const char *const read_sql[R_COUNT] = {
-    [R_BEN_BY_NIR] = BEN_COLUMNS "WHERE b.bidx_nir = ?1 AND b.nir_own = 1 LIMIT 2",
-    [R_BEN_BY_BIRTH] = BEN_COLUMNS "WHERE b.bidx_birth = ?1 LIMIT 2",
+    [R_BEN_BY_NIR] = BEN_COLUMNS "WHERE bidx_nir = ?1 AND nir_own = 1 LIMIT 2",
+    [R_BEN_BY_BIRTH] = BEN_COLUMNS "WHERE bidx_birth = ?1 LIMIT 2",
     [R_TOKEN_FIND] = "SELECT t.id, t.ps_id, p.profession, t.expires_at, t.revoked_at, t.scopes"
                      " FROM api_token t JOIN ps p ON p.id = t.ps_id WHERE t.hash = ?1",
     [R_CONTRACT] = "SELECT a.number, c.code, c.name, c.responsable, c.level, c.valid_from"
@@ -206,6 +208,28 @@ struct sq {
 #define CHECKPOINT_EVERY_MS 200
 #define WAL_RESTART_PAGES 16000 /* 64 MB of 4 KiB pages */
 
+/* The checkpointer extends the database file as rows are added. Readers map the file, and
+ * every change of its size makes each of them remap it (munmap + mmap + page faults on the
+ * next lookups): growing it 64 MiB at a time makes that rare. */
+static void grow_in_chunks(sqlite3 *db)
+{
+    int chunk = 64 << 20;
+    sqlite3_file_control(db, "main", SQLITE_FCNTL_CHUNK_SIZE, &chunk);
+}
+
+/* A RESTART checkpoint holds the writer back while it waits for readers still on the old
+ * WAL (each for well under a millisecond). SQLite's default busy handler sleeps 1, 2, 5,
+ * 10... ms between tries, which showed up as 20+ ms stalls of every pending request; poll
+ * every 50 us instead, for at most 2 s. */
+static int checkpoint_busy(void *arg, int count)
+{
+    (void)arg;
+    if (count >= 40000)
+        return 0;
+    usleep(50);
+    return 1;
+}
+
 static void *checkpointer_main(void *arg)
 {
     struct sq *s = arg;
@@ -217,7 +241,8 @@ static void *checkpointer_main(void *arg)
         return NULL;
     }
     sqlite3_exec(db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
-    sqlite3_busy_timeout(db, 5000);
+    sqlite3_busy_handler(db, checkpoint_busy, NULL);
+    grow_in_chunks(db);
     pthread_mutex_lock(&s->ckpt_mu);
     while (!s->ckpt_stop) {
         struct timespec until;
@@ -274,9 +299,9 @@ static enum tp_err open_conn(const char *path, int readonly, sqlite3 **out)
     }
     sqlite3_busy_timeout(db, 10000);
     exec(db, "PRAGMA foreign_keys = ON");
-    /* Map the file: after every group commit a reader's page cache is invalidated, and
-     * re-reading B-tree pages through pread() copies would dominate a lookup. */
-    exec(db, "PRAGMA mmap_size = 4294967296");
+    /* No mmap: SQLite drops a connection's whole mapping whenever the database changed since
+     * its last read, that is after every group commit here; re-mapping hundreds of megabytes
+     * and faulting pages back in cost far more than reading the few pages of a lookup. */
     *out = db;
     return TP_OK;
 }
@@ -867,17 +892,15 @@ static enum tp_err ben_find(struct sq *s, int which, const uint8_t bidx[TP_BIDX_
             memcpy(out->ref, sqlite3_column_blob(st, 1), TP_BIDX_LEN);
         if (sqlite3_column_bytes(st, 2) == TP_BIDX_LEN)
             memcpy(out->bidx_nir, sqlite3_column_blob(st, 2), TP_BIDX_LEN);
-        copy_col(out->b.amc, sizeof out->b.amc, st, 3);
-        out->b.rank = sqlite3_column_int(st, 4);
-        const char *q = (const char *)sqlite3_column_text(st, 5);
+        out->b.rank = sqlite3_column_int(st, 3);
+        const char *q = (const char *)sqlite3_column_text(st, 4);
         int qi = q ? tp_quality_parse(q, strlen(q)) : -1;
         out->b.quality = qi < 0 ? TP_QUAL_OTHER : (enum tp_quality)qi;
-        out->b.nir_own = sqlite3_column_int(st, 6);
-        copy_col(out->b.contract, sizeof out->b.contract, st, 7);
-        out->b.coverage_start = sqlite3_column_int(st, 8);
-        out->b.coverage_end = sqlite3_column_int(st, 9);
-        out->b.tp_domains = (uint32_t)sqlite3_column_int64(st, 10);
-        out->contract_id = sqlite3_column_int64(st, 11);
+        out->b.nir_own = sqlite3_column_int(st, 5);
+        out->b.coverage_start = sqlite3_column_int(st, 6);
+        out->b.coverage_end = sqlite3_column_int(st, 7);
+        out->b.tp_domains = (uint32_t)sqlite3_column_int64(st, 8);
+        out->contract_id = sqlite3_column_int64(st, 9);
         rc = TP_OK;
         /* Two rows under one blind index would be a data error (e.g. twins imported with the
          * same birth rank): refuse to guess between two people. */
@@ -1120,6 +1143,7 @@ enum tp_err tp_store_sqlite_open(const char *path, const struct tp_store_ops **o
         sq_close(s);
         return rc;
     }
+    grow_in_chunks(s->w);
     enum tp_err rc = migrate(s->w, msg, msglen);
     if (rc != TP_OK) {
         sq_close(s);

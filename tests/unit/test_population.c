@@ -342,7 +342,9 @@ static void check_family(const struct tp_beneficiary *fam, int n, int *twins, in
             }
         } else {
             assert_in_range(y, 1940, 2004);
-            assert_int_equal(b->id.birth_rank, 1);
+            /* A spouse born on the member's birthday is told apart by birth rank 2. */
+            assert_int_equal(b->id.birth_rank,
+                             k == 1 && fam[0].id.birth_date == b->id.birth_date ? 2 : 1);
             assert_int_equal(b->quality, k == 0 ? TP_QUAL_MEMBER : TP_QUAL_SPOUSE);
             assert_true(k <= 1);
         }
@@ -493,6 +495,30 @@ static void member_numbers_unique_far_away(void **state)
         assert_true(seen[i - 1] != seen[i]);
 }
 
+/* Birth date and birth rank identify a beneficiary within a family (the card's data for
+ * children on a parent's NIR): never two people with the same pair. */
+static void birth_data_unique_within_family(void **state)
+{
+    (void)state;
+    struct tp_pop_iter it;
+    struct tp_beneficiary fam[16], b;
+    int n = 0, same_day_pairs = 0;
+    tp_pop_iter_init(&it, 2024);
+    for (int i = 0; i < 300000; i++) {
+        tp_pop_next(&it, &b);
+        if (b.rank == 1)
+            n = 0;
+        for (int j = 0; j < n; j++) {
+            assert_false(fam[j].id.birth_date == b.id.birth_date &&
+                         fam[j].id.birth_rank == b.id.birth_rank);
+            same_day_pairs += fam[j].id.birth_date == b.id.birth_date;
+        }
+        if (n < 16)
+            fam[n++] = b;
+    }
+    assert_true(same_day_pairs > 0); /* twins exist, so the check above was exercised */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -504,6 +530,7 @@ int main(void)
         cmocka_unit_test(same_seed_same_population),
         cmocka_unit_test(beneficiaries_are_coherent),
         cmocka_unit_test(member_numbers_unique_far_away),
+        cmocka_unit_test(birth_data_unique_within_family),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

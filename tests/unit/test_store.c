@@ -136,7 +136,7 @@ static void lookups_by_blind_index(void **state)
         uint8_t bidx[TP_BIDX_LEN];
         struct tp_beneficiary_found found;
         tp_bidx_card_birth(f->keys, b->amc, b->member, b->id.birth_date, b->id.birth_rank, bidx);
-        assert_int_equal(f->ops->beneficiary_find_by_birth(f->impl, bidx, &found), TP_OK);
+        assert_int_equal(tp_store_beneficiary_find_by_birth(f->store, bidx, &found), TP_OK);
         assert_int_equal(found.b.rank, b->rank);
         assert_string_equal(found.b.amc, b->amc);
         assert_string_equal(found.b.contract, b->contract);
@@ -144,7 +144,7 @@ static void lookups_by_blind_index(void **state)
         assert_string_equal(found.b.id.nir, ""); /* identity is not decrypted by lookups */
         by_birth++;
         tp_bidx_card_nir(f->keys, b->amc, b->member, b->id.nir, bidx);
-        enum tp_err e = f->ops->beneficiary_find_by_nir(f->impl, bidx, &found);
+        enum tp_err e = tp_store_beneficiary_find_by_nir(f->store, bidx, &found);
         if (b->nir_own) {
             assert_int_equal(e, TP_OK);
             assert_int_equal(found.b.rank, b->rank);
@@ -159,7 +159,7 @@ static void lookups_by_blind_index(void **state)
     uint8_t bidx[TP_BIDX_LEN];
     struct tp_beneficiary_found found;
     tp_bidx_card_nir(f->keys, f->people[0].amc, "0000000001", f->people[0].id.nir, bidx);
-    assert_int_equal(f->ops->beneficiary_find_by_nir(f->impl, bidx, &found), TP_ERR_NOT_FOUND);
+    assert_int_equal(tp_store_beneficiary_find_by_nir(f->store, bidx, &found), TP_ERR_NOT_FOUND);
 }
 
 struct submitter {
@@ -200,7 +200,7 @@ static void group_commit_under_concurrency(void **state)
     struct tp_beneficiary_found found;
     const struct tp_beneficiary *b = &f->people[0];
     tp_bidx_card_birth(f->keys, b->amc, b->member, b->id.birth_date, b->id.birth_rank, bidx);
-    assert_int_equal(f->ops->beneficiary_find_by_birth(f->impl, bidx, &found), TP_OK);
+    assert_int_equal(tp_store_beneficiary_find_by_birth(f->store, bidx, &found), TP_OK);
 
     int64_t e0 = 0, a0 = 0, e1 = 0, a1 = 0;
     assert_int_equal(f->ops->count(f->impl, "engagement", &e0), TP_OK);
