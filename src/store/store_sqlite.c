@@ -208,9 +208,9 @@ struct sq {
 #define CHECKPOINT_EVERY_MS 200
 #define WAL_RESTART_PAGES 16000 /* 64 MB of 4 KiB pages */
 
-/* The checkpointer extends the database file as rows are added. Readers map the file, and
- * every change of its size makes each of them remap it (munmap + mmap + page faults on the
- * next lookups): growing it 64 MiB at a time makes that rare. */
+/* The database file grows as rows are added; growing it 64 MiB at a time (rather than a
+ * page at a time) spares the checkpointer's fsyncs a metadata update for nearly every
+ * extension. */
 static void grow_in_chunks(sqlite3 *db)
 {
     int chunk = 64 << 20;
