@@ -6,6 +6,7 @@
 # Builds nothing: give it a release binary. HYPERFINE=1 adds a 3-run hyperfine of the 1M case.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/lib.sh
 . "$here/lib.sh"
 bin=$(realpath "${1:?usage: bench/import.sh path/to/opentp [ROWS...]}")
 shift

@@ -8,7 +8,7 @@
 # ciphertexts included), CRLF files, a SIGKILL in the middle of an import (whole batches
 # only, an intact database, and a re-run that completes), file-level failures (missing or
 # unknown columns, no such file, no such AMC) and usage errors.
-# shellcheck disable=SC2016 # `check NAME eval '...'` expands when the check runs
+# shellcheck disable=SC2016,SC2034 # `check NAME eval '...'` expands (and uses variables) when the check runs
 set -u
 bin=${1:?usage: import.sh /path/to/opentp}
 tmp=$(mktemp -d)
@@ -129,6 +129,7 @@ check "the changed rows are stored" eval '[ "$(sqlite3 "$db" "SELECT count(*) FR
 
 # A clean file: exit status 0. Read from a pipe (no file size, no seek).
 "$bin" import gen-csv --data "$data" --amc "$amc" --rows 500 --seed 77 "$tmp/clean.csv" 2>/dev/null
+# shellcheck disable=SC2002 # a pipe on purpose: no file size, no seek
 cat "$tmp/clean.csv" | "$bin" import beneficiaries --data "$data" --amc "$amc" --report "$tmp/clean.report" /dev/stdin >"$tmp/out5" 2>&1
 rc=$?
 check "clean file through a pipe: exit status 0, 500 imported (got $rc)" eval '[ $rc = 0 ] && [ "$(stat_of imported "$tmp/out5")" = 500 ]'
