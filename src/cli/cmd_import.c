@@ -271,7 +271,7 @@ static int gen_csv(const struct args *a)
         snprintf(b.contract, sizeof b.contract, "%s", codes[fnv1a(b.member) % ncodes]);
         if (a->bad_every && i % a->bad_every == 0) {
             long long kind = (i / a->bad_every - 1) % 4;
-            if (kind == 3 && i == 1)
+            if (kind == 3 && prev.member[0] == '\0')
                 kind = 0; /* nothing to duplicate yet */
             bad++;
             if (kind == 0) { /* a NIR whose key does not match */
