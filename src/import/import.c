@@ -106,7 +106,8 @@ static void progress_draw(struct progress *p, const struct tp_import_stats *st, 
     p->last = t;
     uint64_t rows = st->read;
     if (p->size) {
-        int pct = (int)(st->bytes * 100 / p->size);
+        uint64_t done = st->bytes < p->size ? st->bytes : p->size; /* the file may grow */
+        int pct = (int)(done * 100 / p->size);
         int fill = pct * 30 / 100;
         fprintf(stderr, "\rimport [%.*s%*s] %3d%% %llu rows", fill,
                 "==============================", 30 - fill, "", pct, (unsigned long long)rows);
@@ -122,8 +123,8 @@ static void progress_draw(struct progress *p, const struct tp_import_stats *st, 
 
 static void report_row(FILE *f, uint64_t line, const char *column, const char *reason)
 {
-    /* line,column,reason: the column is a fixed name, the reason a fixed text; both are
-     * quoted as CSV all the same. */
+    /* line,column,reason: the column is a fixed name, the reason a fixed text (never a value
+     * from the file), quoted as CSV all the same since it may contain commas. */
     fprintf(f, "%llu,%s,\"", (unsigned long long)line, column);
     for (const char *c = reason; *c; c++) {
         if (*c == '"')
@@ -133,19 +134,22 @@ static void report_row(FILE *f, uint64_t line, const char *column, const char *r
     fputs("\"\n", f);
 }
 
-/* Opens the report: the given path, else PATH.report.csv next to the input, else the input's
- * base name + .report.csv in the current directory. */
-static FILE *report_open(const struct tp_import_opts *o, struct tp_import_stats *st, char *msg,
-                         size_t msglen)
+/* Opens the report: the given path, else PATH.report.csv next to the input, else (the input's
+ * directory is not writable, or the input is not a regular file: /dev/stdin, a pipe) the
+ * input's base name + .report.csv in the current directory. */
+static FILE *report_open(const struct tp_import_opts *o, int regular, struct tp_import_stats *st,
+                         char *msg, size_t msglen)
 {
-    FILE *f;
+    FILE *f = NULL;
     if (o->report_path) {
         snprintf(st->report_path, sizeof st->report_path, "%s", o->report_path);
         f = fopen(st->report_path, "w");
     } else {
-        snprintf(st->report_path, sizeof st->report_path, "%s.report.csv", o->path);
-        f = fopen(st->report_path, "w");
-        if (!f && (errno == EACCES || errno == EROFS || errno == EPERM)) {
+        if (regular) {
+            snprintf(st->report_path, sizeof st->report_path, "%s.report.csv", o->path);
+            f = fopen(st->report_path, "w");
+        }
+        if (!regular || (!f && (errno == EACCES || errno == EROFS || errno == EPERM))) {
             const char *base = strrchr(o->path, '/');
             snprintf(st->report_path, sizeof st->report_path, "%s.report.csv",
                      base ? base + 1 : o->path);
@@ -518,7 +522,7 @@ enum tp_err tp_import_beneficiaries(const struct tp_keys *keys, struct tp_store 
         im.fill = &im.buf[0];
     }
     if (rc == TP_OK) {
-        im.report = report_open(o, st, msg, msglen);
+        im.report = report_open(o, S_ISREG(sb.st_mode), st, msg, msglen);
         if (!im.report)
             rc = TP_ERR_IO;
     }
@@ -530,7 +534,8 @@ enum tp_err tp_import_beneficiaries(const struct tp_keys *keys, struct tp_store 
     if (bulk && im.ops->bulk_load(im.impl, 0) != TP_OK && rc == TP_OK)
         rc = tp_fail(msg, msglen, TP_ERR_IO, "cannot leave bulk-load mode");
     if (im.report) {
-        if (fclose(im.report) != 0 && rc == TP_OK)
+        int werr = ferror(im.report);
+        if ((fclose(im.report) != 0 || werr) && rc == TP_OK)
             rc = tp_fail(msg, msglen, TP_ERR_IO, "cannot write the report %s: %s", st->report_path,
                          strerror(errno));
     }
