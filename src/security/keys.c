@@ -22,6 +22,8 @@ enum {
     SUB_REF = 5,
     SUB_TOKEN = 6,
     SUB_DIGEST = 7,
+    SUB_SECRET = 8,   /* small account secrets at rest (TOTP seeds) */
+    SUB_RECOVERY = 9, /* keyed hashes of recovery codes */
 };
 static const char kdf_ctx[crypto_kdf_CONTEXTBYTES] = {'o', 'p', 'e', 'n', 't', 'p', 'k', '1'};
 
@@ -34,6 +36,8 @@ struct tp_keys {
     uint8_t ref[32];
     uint8_t token[32];
     uint8_t digest[32];
+    uint8_t secret[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
+    uint8_t recovery[32];
 };
 
 static int sodium_ready(void)
@@ -104,6 +108,8 @@ enum tp_err tp_keys_load(const char *path, struct tp_keys **out, char *msg, size
     crypto_kdf_derive_from_key(k->ref, 32, SUB_REF, kdf_ctx, master);
     crypto_kdf_derive_from_key(k->token, 32, SUB_TOKEN, kdf_ctx, master);
     crypto_kdf_derive_from_key(k->digest, 32, SUB_DIGEST, kdf_ctx, master);
+    crypto_kdf_derive_from_key(k->secret, sizeof k->secret, SUB_SECRET, kdf_ctx, master);
+    crypto_kdf_derive_from_key(k->recovery, 32, SUB_RECOVERY, kdf_ctx, master);
     sodium_memzero(buf, sizeof buf);
     sodium_mprotect_readonly(k);
     *out = k;
@@ -313,4 +319,46 @@ void tp_random(void *buf, size_t len)
 void tp_hex(const uint8_t *in, size_t len, char *out)
 {
     sodium_bin2hex(out, 2 * len + 1, in, len);
+}
+
+/* Sealed secret: version u8 | key id u32 BE | nonce[24] | ciphertext+tag. */
+enum tp_err tp_secret_seal(const struct tp_keys *k, const uint8_t *secret, size_t len,
+                           const uint8_t *ad, size_t adlen, uint8_t *out, size_t *outlen)
+{
+    if (len > TP_SECRET_MAX)
+        return TP_ERR_INVALID;
+    out[0] = SEAL_VERSION;
+    out[1] = (uint8_t)(k->id >> 24);
+    out[2] = (uint8_t)(k->id >> 16);
+    out[3] = (uint8_t)(k->id >> 8);
+    out[4] = (uint8_t)k->id;
+    randombytes_buf(out + 5, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+    unsigned long long clen = 0;
+    crypto_aead_xchacha20poly1305_ietf_encrypt(out + SEAL_HEADER, &clen, secret, len, ad, adlen,
+                                               NULL, out + 5, k->secret);
+    *outlen = SEAL_HEADER + (size_t)clen;
+    return TP_OK;
+}
+
+enum tp_err tp_secret_open(const struct tp_keys *k, const uint8_t *in, size_t inlen,
+                           const uint8_t *ad, size_t adlen, uint8_t *out, size_t *outlen)
+{
+    unsigned long long n = 0;
+    if (inlen < SEAL_HEADER + crypto_aead_xchacha20poly1305_ietf_ABYTES ||
+        inlen > TP_SECRET_SEALED_MAX || in[0] != SEAL_VERSION)
+        return TP_ERR_CRYPTO;
+    uint32_t kid = (uint32_t)in[1] << 24 | (uint32_t)in[2] << 16 | (uint32_t)in[3] << 8 | in[4];
+    if (kid != k->id)
+        return TP_ERR_CRYPTO;
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, &n, NULL, in + SEAL_HEADER,
+                                                   inlen - SEAL_HEADER, ad, adlen, in + 5,
+                                                   k->secret) != 0)
+        return TP_ERR_CRYPTO;
+    *outlen = (size_t)n;
+    return TP_OK;
+}
+
+const uint8_t *tp_keys_recovery_key(const struct tp_keys *k)
+{
+    return k->recovery;
 }

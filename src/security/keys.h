@@ -64,6 +64,21 @@ enum tp_err tp_identity_seal(const struct tp_keys *k, const struct tp_identity *
 enum tp_err tp_identity_open(const struct tp_keys *k, const uint8_t *in, size_t inlen,
                              const uint8_t *ad, size_t adlen, struct tp_identity *out) TP_MUST_USE;
 
+/* Small account secrets (TOTP seeds) sealed with their own subkey; `ad` binds them to the
+ * account (its login). out must hold TP_SECRET_SEALED_MAX bytes. */
+#define TP_SECRET_MAX 64
+#define TP_SECRET_SEALED_MAX (TP_SECRET_MAX + 45)
+enum tp_err tp_secret_seal(const struct tp_keys *k, const uint8_t *secret, size_t len,
+                           const uint8_t *ad, size_t adlen, uint8_t *out,
+                           size_t *outlen) TP_MUST_USE;
+/* out must hold TP_SECRET_MAX bytes; TP_ERR_CRYPTO when tampered, moved or another key. */
+enum tp_err tp_secret_open(const struct tp_keys *k, const uint8_t *in, size_t inlen,
+                           const uint8_t *ad, size_t adlen, uint8_t *out,
+                           size_t *outlen) TP_MUST_USE;
+
+/* The 32-byte key of recovery-code hashes. Valid as long as k. */
+const uint8_t *tp_keys_recovery_key(const struct tp_keys *k);
+
 /* Fills buf with len random bytes (libsodium's CSPRNG). */
 void tp_random(void *buf, size_t len);
 

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/identity.h"
 #include "core/model.h"
 #include "core/rights.h"
 #include "security/keys.h"
@@ -99,6 +100,42 @@ struct tp_write_intent {
     enum tp_err result;           /* set by the store before done() */
 };
 
+/* An account (identity issue): password hash, sealed TOTP seed, tenant attachment. */
+#define TP_PWHASH_MAX 128 /* crypto_pwhash_STRBYTES */
+struct tp_account_row {
+    int64_t id;
+    char login[TP_LOGIN_MAX];
+    enum tp_role role;
+    int64_t ps_id, amc_id, beneficiary_id; /* 0 when not attached */
+    char password_hash[TP_PWHASH_MAX];
+    int must_reset;
+    uint8_t totp_sealed[TP_SECRET_SEALED_MAX];
+    size_t totp_sealed_len; /* 0: no TOTP enrolled */
+    int64_t totp_last_step;
+    int disabled;
+    int64_t created_ms;
+};
+
+struct tp_session_row {
+    int64_t id;
+    int64_t account_id;
+    int64_t created_ms, last_seen_ms, expires_ms; /* expires_ms: absolute timeout */
+    int64_t stepup_ms;
+    int64_t revoked_ms;
+};
+
+/* An authentication or authorisation decision, as recorded. Never a password, code or token. */
+struct tp_auth_event {
+    int64_t at_ms;
+    int64_t account_id; /* 0 when unknown */
+    char login_ref[33]; /* keyed hash of the login tried (hex), to follow attempts on unknown logins */
+    char kind[32];      /* "login", "step_up", "password_change", "authz", ... */
+    char outcome[32];   /* "ok", "bad_credentials", "throttled", "forbidden", ... */
+    char detail[64];    /* operation name for authz decisions */
+    char source[48];
+    char request_id[33];
+};
+
 struct tp_store;
 
 /* The operations a backend implements. `impl` is the backend's own state. */
@@ -148,6 +185,36 @@ struct tp_store_ops {
      * being synced, and intents are acknowledged only after their sync. */
     enum tp_err (*sync)(void *impl);
     enum tp_err (*count)(void *impl, const char *what, int64_t *n);
+
+    /* Accounts and sessions. account_insert: TP_ERR_CONFLICT when the login exists. */
+    enum tp_err (*account_insert)(void *impl, const struct tp_account_row *a, int64_t *id);
+    enum tp_err (*account_find)(void *impl, const char *login, struct tp_account_row *out);
+    enum tp_err (*account_get)(void *impl, int64_t id, struct tp_account_row *out);
+    enum tp_err (*account_set_password)(void *impl, int64_t id, const char *hash,
+                                        int must_reset);
+    enum tp_err (*account_set_must_reset)(void *impl, int64_t id, int must_reset);
+    /* Records `step` as the last TOTP step used, only if it is newer than the recorded one:
+     * TP_ERR_CONFLICT otherwise (a replayed code), atomically. */
+    enum tp_err (*account_use_totp_step)(void *impl, int64_t id, int64_t step);
+    enum tp_err (*recovery_codes_set)(void *impl, int64_t account_id,
+                                      const uint8_t (*hashes)[32], size_t n);
+    /* Marks the unused code with this hash as used; TP_ERR_NOT_FOUND if none. */
+    enum tp_err (*recovery_code_use)(void *impl, int64_t account_id, const uint8_t hash[32],
+                                     int64_t now_ms);
+    enum tp_err (*session_insert)(void *impl, int64_t account_id,
+                                  const uint8_t hash[TP_TOKEN_HASH_LEN], int64_t now_ms,
+                                  int64_t expires_ms, int64_t stepup_ms, const char *source,
+                                  int64_t *id);
+    enum tp_err (*session_find)(void *impl, const uint8_t hash[TP_TOKEN_HASH_LEN],
+                                struct tp_session_row *out);
+    enum tp_err (*session_touch)(void *impl, int64_t id, int64_t now_ms);
+    enum tp_err (*session_step_up)(void *impl, int64_t id, int64_t now_ms);
+    enum tp_err (*session_revoke)(void *impl, int64_t id, int64_t now_ms);
+    /* Revokes every session of the account, except `keep` (0 = none); *n = how many. */
+    enum tp_err (*sessions_revoke_all)(void *impl, int64_t account_id, int64_t keep,
+                                       int64_t now_ms, int64_t *n);
+    enum tp_err (*auth_event_insert)(void *impl, const struct tp_auth_event *e);
+    enum tp_err (*token_get)(void *impl, int64_t id, struct tp_token_row *out);
 };
 
 struct tp_store_stats {

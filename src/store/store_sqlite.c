@@ -66,6 +66,33 @@ static const char *const migrations[] = {
     " id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, request_id TEXT NOT NULL,"
     " actor TEXT NOT NULL, ps_id INTEGER, beneficiary_ref BLOB, operation TEXT NOT NULL,"
     " outcome TEXT NOT NULL, fields TEXT NOT NULL, source TEXT NOT NULL) STRICT;",
+    /* 2: identity and access (accounts, TOTP, sessions, recovery codes, auth events). */
+    "CREATE TABLE account("
+    " id INTEGER PRIMARY KEY, login TEXT NOT NULL UNIQUE,"
+    " role TEXT NOT NULL CHECK (role IN ('ps', 'member', 'insurer', 'operator', 'security',"
+    " 'dpo')),"
+    " ps_id INTEGER REFERENCES ps(id), amc_id INTEGER REFERENCES amc(id),"
+    " beneficiary_id INTEGER REFERENCES beneficiary(id),"
+    " password_hash TEXT NOT NULL, must_reset INTEGER NOT NULL DEFAULT 0,"
+    " totp_sealed BLOB, totp_last_step INTEGER NOT NULL DEFAULT 0,"
+    " disabled INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL,"
+    " CHECK ((role = 'ps') = (ps_id IS NOT NULL)),"
+    " CHECK ((role = 'insurer') = (amc_id IS NOT NULL)),"
+    " CHECK ((role = 'member') = (beneficiary_id IS NOT NULL))) STRICT;"
+    "CREATE TABLE recovery_code("
+    " account_id INTEGER NOT NULL REFERENCES account(id), hash BLOB NOT NULL,"
+    " used_ms INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (account_id, hash)) STRICT;"
+    "CREATE TABLE session("
+    " id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL REFERENCES account(id),"
+    " token_hash BLOB NOT NULL UNIQUE, created_ms INTEGER NOT NULL,"
+    " last_seen_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL,"
+    " stepup_ms INTEGER NOT NULL DEFAULT 0, revoked_ms INTEGER NOT NULL DEFAULT 0,"
+    " source TEXT NOT NULL) STRICT;"
+    "CREATE INDEX session_account ON session(account_id);"
+    "CREATE TABLE auth_event("
+    " id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, account_id INTEGER,"
+    " login_ref TEXT NOT NULL, kind TEXT NOT NULL, outcome TEXT NOT NULL,"
+    " detail TEXT NOT NULL, source TEXT NOT NULL, request_id TEXT NOT NULL) STRICT;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -81,6 +108,10 @@ enum {
     R_PS_FIND,
     R_TOKEN_LIST,
     R_CONTRACT_CODES,
+    R_ACCOUNT_BY_LOGIN,
+    R_ACCOUNT_BY_ID,
+    R_SESSION_FIND,
+    R_TOKEN_GET,
     R_COUNT
 };
 
@@ -106,6 +137,16 @@ static const char *const read_sql[R_COUNT] = {
     [R_PS_GET] = "SELECT profession, finess, rpps, am_number, name, address, iban, bic"
                  " FROM ps WHERE id = ?1",
     [R_PS_FIND] = "SELECT id FROM ps WHERE identifier = ?1",
+#define ACCOUNT_COLUMNS                                                                            \
+    "SELECT id, login, role, coalesce(ps_id, 0), coalesce(amc_id, 0),"                             \
+    " coalesce(beneficiary_id, 0), password_hash, must_reset, totp_sealed, totp_last_step,"        \
+    " disabled, created_ms FROM account "
+    [R_ACCOUNT_BY_LOGIN] = ACCOUNT_COLUMNS "WHERE login = ?1",
+    [R_ACCOUNT_BY_ID] = ACCOUNT_COLUMNS "WHERE id = ?1",
+    [R_SESSION_FIND] = "SELECT id, account_id, created_ms, last_seen_ms, expires_ms, stepup_ms,"
+                       " revoked_ms FROM session WHERE token_hash = ?1",
+    [R_TOKEN_GET] = "SELECT id, ps_id, label, created_at, expires_at, revoked_at, scopes"
+                    " FROM api_token WHERE id = ?1",
     [R_TOKEN_LIST] = "SELECT id, ps_id, label, created_at, expires_at, revoked_at, scopes"
                      " FROM api_token WHERE ps_id = ?1 ORDER BY id",
     [R_CONTRACT_CODES] = "SELECT c.code FROM contract c JOIN amc a ON a.id = c.amc_id"
@@ -137,6 +178,19 @@ enum {
     W_TOKEN_REVOKE,
     W_ENGAGEMENT,
     W_EVENT,
+    W_ACCOUNT_INSERT,
+    W_ACCOUNT_PASSWORD,
+    W_ACCOUNT_MUST_RESET,
+    W_ACCOUNT_TOTP_STEP,
+    W_RECOVERY_DELETE,
+    W_RECOVERY_INSERT,
+    W_RECOVERY_USE,
+    W_SESSION_INSERT,
+    W_SESSION_TOUCH,
+    W_SESSION_STEP_UP,
+    W_SESSION_REVOKE,
+    W_SESSIONS_REVOKE_ALL,
+    W_AUTH_EVENT,
     W_COUNT
 };
 
@@ -183,6 +237,27 @@ static const char *const write_sql[W_COUNT] = {
     [W_TOKEN_REVOKE] = "UPDATE api_token SET revoked_at = ?2 WHERE id = ?1 AND revoked_at = 0",
     [W_ENGAGEMENT] = "INSERT INTO engagement(number, beneficiary_id, ps_id, domain,"
                      " date_of_care, valid_until, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [W_ACCOUNT_INSERT] =
+        "INSERT INTO account(login, role, ps_id, amc_id, beneficiary_id, password_hash,"
+        " must_reset, totp_sealed, totp_last_step, disabled, created_ms)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, 0, ?9)",
+    [W_ACCOUNT_PASSWORD] = "UPDATE account SET password_hash = ?2, must_reset = ?3 WHERE id = ?1",
+    [W_ACCOUNT_MUST_RESET] = "UPDATE account SET must_reset = ?2 WHERE id = ?1",
+    [W_ACCOUNT_TOTP_STEP] =
+        "UPDATE account SET totp_last_step = ?2 WHERE id = ?1 AND totp_last_step < ?2",
+    [W_RECOVERY_DELETE] = "DELETE FROM recovery_code WHERE account_id = ?1",
+    [W_RECOVERY_INSERT] = "INSERT INTO recovery_code(account_id, hash) VALUES (?1, ?2)",
+    [W_RECOVERY_USE] = "UPDATE recovery_code SET used_ms = ?3"
+                       " WHERE account_id = ?1 AND hash = ?2 AND used_ms = 0",
+    [W_SESSION_INSERT] = "INSERT INTO session(account_id, token_hash, created_ms, last_seen_ms,"
+                         " expires_ms, stepup_ms, source) VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6)",
+    [W_SESSION_TOUCH] = "UPDATE session SET last_seen_ms = ?2 WHERE id = ?1",
+    [W_SESSION_STEP_UP] = "UPDATE session SET stepup_ms = ?2 WHERE id = ?1",
+    [W_SESSION_REVOKE] = "UPDATE session SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms = 0",
+    [W_SESSIONS_REVOKE_ALL] = "UPDATE session SET revoked_ms = ?2"
+                              " WHERE account_id = ?1 AND revoked_ms = 0 AND id != ?3",
+    [W_AUTH_EVENT] = "INSERT INTO auth_event(at_ms, account_id, login_ref, kind, outcome,"
+                     " detail, source, request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [W_EVENT] = "INSERT INTO access_event(at_ms, request_id, actor, ps_id, beneficiary_ref,"
                 " operation, outcome, fields, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 };
@@ -1063,8 +1138,9 @@ static enum tp_err sq_apply_batch(void *impl, struct tp_write_intent *const *ite
 
 static enum tp_err sq_count(void *impl, const char *what, int64_t *n)
 {
-    static const char *const tables[] = {"amc", "contract",  "guarantee",  "beneficiary",
-                                         "ps",  "api_token", "engagement", "access_event"};
+    static const char *const tables[] = {"amc",     "contract",  "guarantee",  "beneficiary",
+                                         "ps",      "api_token", "engagement", "access_event",
+                                         "account", "session",   "auth_event", "recovery_code"};
     struct sq *s = impl;
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
         if (strcmp(what, tables[i]) != 0)
@@ -1089,6 +1165,309 @@ static enum tp_err sq_count(void *impl, const char *what, int64_t *n)
     return TP_ERR_INVALID;
 }
 
+static void read_account(sqlite3_stmt *st, struct tp_account_row *a)
+{
+    memset(a, 0, sizeof *a);
+    a->id = sqlite3_column_int64(st, 0);
+    copy_col(a->login, sizeof a->login, st, 1);
+    const char *r = (const char *)sqlite3_column_text(st, 2);
+    int ri = r ? tp_role_parse(r, strlen(r)) : -1;
+    a->role = ri < 0 ? TP_ROLE_MEMBER : (enum tp_role)ri;
+    a->ps_id = sqlite3_column_int64(st, 3);
+    a->amc_id = sqlite3_column_int64(st, 4);
+    a->beneficiary_id = sqlite3_column_int64(st, 5);
+    copy_col(a->password_hash, sizeof a->password_hash, st, 6);
+    a->must_reset = sqlite3_column_int(st, 7);
+    int n = sqlite3_column_bytes(st, 8);
+    if (n > 0 && (size_t)n <= sizeof a->totp_sealed) {
+        memcpy(a->totp_sealed, sqlite3_column_blob(st, 8), (size_t)n);
+        a->totp_sealed_len = (size_t)n;
+    }
+    a->totp_last_step = sqlite3_column_int64(st, 9);
+    a->disabled = sqlite3_column_int(st, 10);
+    a->created_ms = sqlite3_column_int64(st, 11);
+}
+
+/* Runs reader statement `which` with one key (text, blob or integer) and fills `out`. */
+static enum tp_err read_one(struct sq *s, int which, const char *text, int64_t num,
+                            const uint8_t *blob, int bloblen, void (*fill)(sqlite3_stmt *, void *),
+                            void *out)
+{
+    struct reader *r = reader_get(s);
+    if (!r)
+        return TP_ERR_IO;
+    sqlite3_stmt *st = r->st[which];
+    if (text)
+        bind_text(st, 1, text);
+    else if (blob)
+        sqlite3_bind_blob(st, 1, blob, bloblen, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(st, 1, num);
+    enum tp_err rc = TP_ERR_NOT_FOUND;
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        fill(st, out);
+        rc = TP_OK;
+    } else if (step != SQLITE_DONE) {
+        rc = sq_error(r->db, "read");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    reader_put(s, r);
+    return rc;
+}
+
+static void fill_account(sqlite3_stmt *st, void *out)
+{
+    read_account(st, out);
+}
+
+static enum tp_err sq_account_find(void *impl, const char *login, struct tp_account_row *out)
+{
+    return read_one(impl, R_ACCOUNT_BY_LOGIN, login, 0, NULL, 0, fill_account, out);
+}
+
+static enum tp_err sq_account_get(void *impl, int64_t id, struct tp_account_row *out)
+{
+    return read_one(impl, R_ACCOUNT_BY_ID, NULL, id, NULL, 0, fill_account, out);
+}
+
+static void fill_session(sqlite3_stmt *st, void *o)
+{
+    struct tp_session_row *out = o;
+    out->id = sqlite3_column_int64(st, 0);
+    out->account_id = sqlite3_column_int64(st, 1);
+    out->created_ms = sqlite3_column_int64(st, 2);
+    out->last_seen_ms = sqlite3_column_int64(st, 3);
+    out->expires_ms = sqlite3_column_int64(st, 4);
+    out->stepup_ms = sqlite3_column_int64(st, 5);
+    out->revoked_ms = sqlite3_column_int64(st, 6);
+}
+
+static enum tp_err sq_session_find(void *impl, const uint8_t hash[TP_TOKEN_HASH_LEN],
+                                   struct tp_session_row *out)
+{
+    return read_one(impl, R_SESSION_FIND, NULL, 0, hash, TP_TOKEN_HASH_LEN, fill_session, out);
+}
+
+static void fill_token(sqlite3_stmt *st, void *o)
+{
+    struct tp_token_row *t = o;
+    t->id = sqlite3_column_int64(st, 0);
+    t->ps_id = sqlite3_column_int64(st, 1);
+    copy_col(t->label, sizeof t->label, st, 2);
+    t->created_at = sqlite3_column_int64(st, 3);
+    t->expires_at = sqlite3_column_int64(st, 4);
+    t->revoked_at = sqlite3_column_int64(st, 5);
+    t->scopes = (uint32_t)sqlite3_column_int64(st, 6);
+}
+
+static enum tp_err sq_token_get(void *impl, int64_t id, struct tp_token_row *out)
+{
+    return read_one(impl, R_TOKEN_GET, NULL, id, NULL, 0, fill_token, out);
+}
+
+static void bind_id_or_null(sqlite3_stmt *st, int i, int64_t v)
+{
+    if (v)
+        sqlite3_bind_int64(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* A single durable write statement on the writer connection (caller holds wmu). */
+static enum tp_err write_one(struct sq *s, sqlite3_stmt *st, const char *what, int64_t *changes)
+{
+    enum tp_err rc = step_done(s, st, what);
+    if (changes)
+        *changes = rc == TP_OK ? sqlite3_changes(s->w) : 0;
+    if (rc == TP_OK)
+        rc = sq_sync(s);
+    return rc;
+}
+
+static enum tp_err sq_account_insert(void *impl, const struct tp_account_row *a, int64_t *id)
+{
+    struct sq *s = impl;
+    pthread_mutex_lock(&s->wmu);
+    sqlite3_stmt *st = wst(s, W_ACCOUNT_INSERT);
+    bind_text(st, 1, a->login);
+    bind_text(st, 2, tp_role_name(a->role));
+    bind_id_or_null(st, 3, a->ps_id);
+    bind_id_or_null(st, 4, a->amc_id);
+    bind_id_or_null(st, 5, a->beneficiary_id);
+    bind_text(st, 6, a->password_hash);
+    sqlite3_bind_int(st, 7, a->must_reset);
+    if (a->totp_sealed_len)
+        sqlite3_bind_blob(st, 8, a->totp_sealed, (int)a->totp_sealed_len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 8);
+    sqlite3_bind_int64(st, 9, a->created_ms);
+    enum tp_err rc = write_one(s, st, "account insert", NULL);
+    if (rc == TP_OK && id)
+        *id = sqlite3_last_insert_rowid(s->w);
+    pthread_mutex_unlock(&s->wmu);
+    return rc;
+}
+
+static enum tp_err sq_account_set_password(void *impl, int64_t id, const char *hash, int must_reset)
+{
+    struct sq *s = impl;
+    int64_t n = 0;
+    pthread_mutex_lock(&s->wmu);
+    sqlite3_stmt *st = wst(s, W_ACCOUNT_PASSWORD);
+    sqlite3_bind_int64(st, 1, id);
+    bind_text(st, 2, hash);
+    sqlite3_bind_int(st, 3, must_reset);
+    enum tp_err rc = write_one(s, st, "account password", &n);
+    pthread_mutex_unlock(&s->wmu);
+    return rc == TP_OK && n == 0 ? TP_ERR_NOT_FOUND : rc;
+}
+
+static enum tp_err sq_account_set_must_reset(void *impl, int64_t id, int must_reset)
+{
+    struct sq *s = impl;
+    int64_t n = 0;
+    pthread_mutex_lock(&s->wmu);
+    sqlite3_stmt *st = wst(s, W_ACCOUNT_MUST_RESET);
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int(st, 2, must_reset);
+    enum tp_err rc = write_one(s, st, "account must_reset", &n);
+    pthread_mutex_unlock(&s->wmu);
+    return rc == TP_OK && n == 0 ? TP_ERR_NOT_FOUND : rc;
+}
+
+static enum tp_err sq_account_use_totp_step(void *impl, int64_t id, int64_t step)
+{
+    struct sq *s = impl;
+    int64_t n = 0;
+    pthread_mutex_lock(&s->wmu);
+    sqlite3_stmt *st = wst(s, W_ACCOUNT_TOTP_STEP);
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, step);
+    enum tp_err rc = write_one(s, st, "account totp step", &n);
+    pthread_mutex_unlock(&s->wmu);
+    return rc == TP_OK && n == 0 ? TP_ERR_CONFLICT : rc;
+}
+
+static enum tp_err sq_recovery_codes_set(void *impl, int64_t account_id,
+                                         const uint8_t (*hashes)[32], size_t n)
+{
+    struct sq *s = impl;
+    pthread_mutex_lock(&s->wmu);
+    enum tp_err rc = begin(s);
+    if (rc == TP_OK) {
+        sqlite3_stmt *st = wst(s, W_RECOVERY_DELETE);
+        sqlite3_bind_int64(st, 1, account_id);
+        rc = step_done(s, st, "recovery delete");
+    }
+    for (size_t i = 0; rc == TP_OK && i < n; i++) {
+        sqlite3_stmt *st = wst(s, W_RECOVERY_INSERT);
+        sqlite3_bind_int64(st, 1, account_id);
+        sqlite3_bind_blob(st, 2, hashes[i], 32, SQLITE_STATIC);
+        rc = step_done(s, st, "recovery insert");
+    }
+    rc = finish(s, rc);
+    pthread_mutex_unlock(&s->wmu);
+    return rc;
+}
+
+static enum tp_err sq_recovery_code_use(void *impl, int64_t account_id, const uint8_t hash[32],
+                                        int64_t now_ms)
+{
+    struct sq *s = impl;
+    int64_t n = 0;
+    pthread_mutex_lock(&s->wmu);
+    sqlite3_stmt *st = wst(s, W_RECOVERY_USE);
+    sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now_ms);
+    enum tp_err rc = write_one(s, st, "recovery use", &n);
+    pthread_mutex_unlock(&s->wmu);
+    return rc == TP_OK && n == 0 ? TP_ERR_NOT_FOUND : rc;
+}
+
+static enum tp_err sq_session_insert(void *impl, int64_t account_id,
+                                     const uint8_t hash[TP_TOKEN_HASH_LEN], int64_t now_ms,
+                                     int64_t expires_ms, int64_t stepup_ms, const char *source,
+                                     int64_t *id)
+{
+    struct sq *s = impl;
+    pthread_mutex_lock(&s->wmu);
+    sqlite3_stmt *st = wst(s, W_SESSION_INSERT);
+    sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_blob(st, 2, hash, TP_TOKEN_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now_ms);
+    sqlite3_bind_int64(st, 4, expires_ms);
+    sqlite3_bind_int64(st, 5, stepup_ms);
+    bind_text(st, 6, source);
+    enum tp_err rc = write_one(s, st, "session insert", NULL);
+    if (rc == TP_OK && id)
+        *id = sqlite3_last_insert_rowid(s->w);
+    pthread_mutex_unlock(&s->wmu);
+    return rc;
+}
+
+static enum tp_err session_update(struct sq *s, int which, int64_t id, int64_t now_ms,
+                                  const char *what)
+{
+    int64_t n = 0;
+    pthread_mutex_lock(&s->wmu);
+    sqlite3_stmt *st = wst(s, which);
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, now_ms);
+    enum tp_err rc = write_one(s, st, what, &n);
+    pthread_mutex_unlock(&s->wmu);
+    return rc == TP_OK && n == 0 ? TP_ERR_NOT_FOUND : rc;
+}
+
+static enum tp_err sq_session_touch(void *impl, int64_t id, int64_t now_ms)
+{
+    return session_update(impl, W_SESSION_TOUCH, id, now_ms, "session touch");
+}
+
+static enum tp_err sq_session_step_up(void *impl, int64_t id, int64_t now_ms)
+{
+    return session_update(impl, W_SESSION_STEP_UP, id, now_ms, "session step-up");
+}
+
+static enum tp_err sq_session_revoke(void *impl, int64_t id, int64_t now_ms)
+{
+    return session_update(impl, W_SESSION_REVOKE, id, now_ms, "session revoke");
+}
+
+static enum tp_err sq_sessions_revoke_all(void *impl, int64_t account_id, int64_t keep,
+                                          int64_t now_ms, int64_t *n)
+{
+    struct sq *s = impl;
+    pthread_mutex_lock(&s->wmu);
+    sqlite3_stmt *st = wst(s, W_SESSIONS_REVOKE_ALL);
+    sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_int64(st, 2, now_ms);
+    sqlite3_bind_int64(st, 3, keep);
+    enum tp_err rc = write_one(s, st, "sessions revoke", n);
+    pthread_mutex_unlock(&s->wmu);
+    return rc;
+}
+
+static enum tp_err sq_auth_event_insert(void *impl, const struct tp_auth_event *e)
+{
+    struct sq *s = impl;
+    pthread_mutex_lock(&s->wmu);
+    sqlite3_stmt *st = wst(s, W_AUTH_EVENT);
+    sqlite3_bind_int64(st, 1, e->at_ms);
+    bind_id_or_null(st, 2, e->account_id);
+    bind_text(st, 3, e->login_ref);
+    bind_text(st, 4, e->kind);
+    bind_text(st, 5, e->outcome);
+    bind_text(st, 6, e->detail);
+    bind_text(st, 7, e->source);
+    bind_text(st, 8, e->request_id);
+    enum tp_err rc = write_one(s, st, "auth event", NULL);
+    pthread_mutex_unlock(&s->wmu);
+    return rc;
+}
+
 static const struct tp_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -1111,6 +1490,22 @@ static const struct tp_store_ops sqlite_ops = {
     .apply_batch = sq_apply_batch,
     .sync = sq_sync,
     .count = sq_count,
+    .account_insert = sq_account_insert,
+    .account_find = sq_account_find,
+    .account_get = sq_account_get,
+    .account_set_password = sq_account_set_password,
+    .account_set_must_reset = sq_account_set_must_reset,
+    .account_use_totp_step = sq_account_use_totp_step,
+    .recovery_codes_set = sq_recovery_codes_set,
+    .recovery_code_use = sq_recovery_code_use,
+    .session_insert = sq_session_insert,
+    .session_find = sq_session_find,
+    .session_touch = sq_session_touch,
+    .session_step_up = sq_session_step_up,
+    .session_revoke = sq_session_revoke,
+    .sessions_revoke_all = sq_sessions_revoke_all,
+    .auth_event_insert = sq_auth_event_insert,
+    .token_get = sq_token_get,
 };
 
 enum tp_err tp_store_sqlite_open(const char *path, const struct tp_store_ops **ops, void **impl,
