@@ -2,7 +2,7 @@
 # Bulk import of beneficiaries: time and peak memory for 100k, 500k and 1M-row files, each
 # imported into a fresh platform, then the 1M file imported again (every row unchanged).
 #   bench/import.sh path/to/opentp [ROWS...]
-# Targets (docs/IMPORT.md): 1M rows in <= 20 s, peak RSS <= 256 MB, about flat across sizes.
+# Targets (docs/IMPORT.md): 1M rows in <= 20 s, peak RSS <= 256 MB and bounded across sizes.
 # Builds nothing: give it a release binary. HYPERFINE=1 adds a 3-run hyperfine of the 1M case.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
