@@ -40,5 +40,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_cards(int argc, char **argv);
+int cmd_user(int argc, char **argv);
+int cmd_totp_code(int argc, char **argv);
 
 #endif

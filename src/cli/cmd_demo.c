@@ -12,8 +12,13 @@
 #include "cli/token.h"
 #include "core/population.h"
 #include "core/rights.h"
+#include "security/account_new.h"
 
 #define BATCH 5000
+/* The demo accounts' password: fixed so that a newcomer can sign in; meets CNIL 2022-100. */
+#define DEMO_PASSWORD "Demo-Tiers-Payant-2026"
+
+int tp_user_add(struct tp_platform *p, struct tp_new_account *in, FILE *out, const char *cmd);
 
 int cmd_init(int argc, char **argv)
 {
@@ -151,6 +156,44 @@ static int write_demo_txt(struct tp_platform *p, uint64_t seed, int64_t n_ben, i
                 "    -d '{\"amc\":\"%s\",\"member\":\"%s\",\"nir\":\"%s\",\"date\":\"%s\","
                 "\"domain\":\"PHARMACIE\"}'\n",
                 pharmacy_token, by_nir.amc, by_nir.member, by_nir.id.nir, d);
+    /* Accounts of every role, with a known demo password and their TOTP secrets. */
+    fprintf(f,
+            "\nDemo accounts (password %s; sign in with POST /api/v1/auth/login\n"
+            "{\"login\",\"password\",\"totp\"}; a TOTP code: opentp totp-code SECRET):\n",
+            DEMO_PASSWORD);
+    struct tp_amc first_amc;
+    tp_pop_amc(seed, 0, &first_amc);
+    int64_t pharmacy_id = 0, amc_id = 0, member_id = 0;
+    struct tp_ps ph;
+    for (int64_t i = 0; i < n_ps; i++) {
+        tp_pop_ps(seed, i, &ph);
+        if (ph.profession == TP_PROF_PHARMACIE) {
+            (void)ops->ps_find(impl, ph.finess[0] ? ph.finess : ph.rpps, &pharmacy_id);
+            break;
+        }
+    }
+    (void)ops->amc_find(impl, first_amc.number, &amc_id, NULL);
+    if (got_nir) {
+        uint8_t bidx[TP_BIDX_LEN];
+        tp_bidx_member(p->keys, by_nir.amc, by_nir.member, bidx);
+        (void)ops->beneficiary_id_by_member(impl, bidx, by_nir.rank, &member_id);
+    }
+    struct tp_new_account accounts[] = {
+        {.login = "pharmacie@demo.opentp", .role = TP_ROLE_PS, .ps_id = pharmacy_id},
+        {.login = "assureur@demo.opentp", .role = TP_ROLE_INSURER, .amc_id = amc_id},
+        {.login = "adherent@demo.opentp", .role = TP_ROLE_MEMBER, .beneficiary_id = member_id},
+        {.login = "operateur@demo.opentp", .role = TP_ROLE_OPERATOR},
+        {.login = "securite@demo.opentp", .role = TP_ROLE_SECURITY},
+        {.login = "dpo@demo.opentp", .role = TP_ROLE_DPO},
+    };
+    for (size_t i = 0; i < sizeof accounts / sizeof accounts[0]; i++) {
+        accounts[i].password = DEMO_PASSWORD;
+        if (tp_user_add(p, &accounts[i], f, "demo") != TP_EXIT_OK) {
+            fclose(f);
+            return -1;
+        }
+    }
+
     fprintf(f,
             "\nPlatform: %lld beneficiaries, %lld PS, %d AMCs (seed %llu). More card data:\n"
             "  opentp cards --data %s --count 10\n"

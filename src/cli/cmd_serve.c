@@ -5,11 +5,30 @@
 
 #include "cli/cli.h"
 #include "http/http.h"
+#include "security/password_list.h"
+#include "security/worker_pool.h"
+
+#ifndef TP_DATA_DIR
+#define TP_DATA_DIR "data"
+#endif
+
+static void job_done(void *arg, enum tp_job_status status)
+{
+    (void)arg, (void)status; /* the job itself resumes its connection */
+}
+
+/* tp_offload_fn over the worker pool. */
+static enum tp_err offload(void *pool, void (*fn)(void *), void *arg)
+{
+    return tp_worker_pool_submit(pool, fn, job_done, arg);
+}
 
 static const char *serve_help =
     "usage: opentp serve [--data DIR] [--listen ADDR:PORT] [--threads N]\n"
     "                    [--access-log FILE|-|off] [--port-file F] [--exit-after SECONDS]\n"
-    "                    [--max-per-ip N] [--banner]\n"
+    "                    [--max-per-ip N] [--banner] [--session-idle-minutes N]\n"
+    "                    [--session-max-hours N] [--cookie-secure] [--hash-threads N]\n"
+    "                    [--common-passwords FILE]\n"
     "Serves the HTTP API. --listen 127.0.0.1:0 picks a free port (see --port-file).\n";
 
 int cmd_serve(int argc, char **argv)
@@ -25,6 +44,9 @@ int cmd_serve(int argc, char **argv)
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *dir = TP_DEFAULT_DATA, *listen = "127.0.0.1:8080", *alog = "-";
+    const char *common_path = TP_DATA_DIR "/common-passwords.txt";
+    long idle_min = 15, max_hours = 12, hash_threads = 1;
+    int cookie_secure = 0;
     struct tp_server_config cfg;
     tp_server_config_defaults(&cfg);
     char addr[64];
@@ -52,6 +74,21 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'i':
             cfg.max_per_ip = (unsigned)atoi(optarg);
+            break;
+        case 'I':
+            idle_min = atol(optarg);
+            break;
+        case 'M':
+            max_hours = atol(optarg);
+            break;
+        case 'S':
+            cookie_secure = 1;
+            break;
+        case 'H':
+            hash_threads = atol(optarg);
+            break;
+        case 'C':
+            common_path = optarg;
             break;
         case 'b':
             cfg.banner = 1;
@@ -104,13 +141,49 @@ int cmd_serve(int argc, char **argv)
             fclose(logf);
         return rc;
     }
-    struct tp_app app = {.store = p.store, .keys = p.keys};
+    if (idle_min < 1 || idle_min > 24 * 60 || max_hours < 1 || max_hours > 24 * 7 ||
+        hash_threads < 1 || hash_threads > 64) {
+        tp_cli_error("serve", "bad session timeout or --hash-threads value");
+        tp_platform_close(&p);
+        return TP_EXIT_USAGE;
+    }
     char msg[256];
+    struct tp_password_list *common = NULL;
+    if (tp_password_list_load(common_path, &common, msg, sizeof msg) != TP_OK) {
+        tp_cli_error("serve", "%s", msg);
+        tp_platform_close(&p);
+        return TP_EXIT_FAIL;
+    }
+    /* argon2id runs here, never on the HTTP threads; the queue bound is the back-pressure
+     * that turns a login flood into quick 503s instead of slower rights checks. */
+    struct tp_worker_pool *pool = NULL;
+    if (tp_worker_pool_new((unsigned)hash_threads, 256, &pool, msg, sizeof msg) != TP_OK) {
+        tp_cli_error("serve", "%s", msg);
+        tp_password_list_free(common);
+        tp_platform_close(&p);
+        return TP_EXIT_FAIL;
+    }
+    struct tp_app app = {.store = p.store,
+                         .keys = p.keys,
+                         .offload = offload,
+                         .offload_pool = pool,
+                         .auth = tp_auth_state_new(),
+                         .common_passwords = common,
+                         .session_idle_ms = idle_min * 60 * 1000,
+                         .session_max_ms = max_hours * 3600 * 1000,
+                         .cookie_secure = cookie_secure};
     rc = TP_EXIT_OK;
-    if (tp_server_run(&cfg, &app, msg, sizeof msg) != TP_OK) {
+    if (!app.auth) {
+        tp_cli_error("serve", "out of memory");
+        rc = TP_EXIT_FAIL;
+    } else if (tp_server_run(&cfg, &app, msg, sizeof msg) != TP_OK) {
         tp_cli_error("serve", "%s", msg);
         rc = TP_EXIT_FAIL;
     }
+    tp_worker_pool_shutdown(pool, TP_POOL_DRAIN);
+    tp_worker_pool_free(pool);
+    tp_auth_state_free(app.auth);
+    tp_password_list_free(common);
     tp_platform_close(&p);
     if (logf)
         fclose(logf);

@@ -21,6 +21,9 @@ static void usage(FILE *f)
           "  ps token create --data DIR --ps IDENTIFIER [--label L] [--expires-days N]\n"
           "  ps token revoke --data DIR --id N\n"
           "  ps token list   --data DIR --ps IDENTIFIER  manage PS API tokens\n"
+          "  user add --data DIR --login L --role R [--ps ID | --amc N | --member A:M:R]\n"
+          "                                              create an account (password, TOTP)\n"
+          "  totp-code SECRET                            current TOTP code of a secret\n"
           "  cards    --data DIR --count K [--profession P] [--out FILE]\n"
           "                                              sample card data of the demo population\n"
           "                                              (for benchmarks and tries)\n"
@@ -43,8 +46,9 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } cmds[] = {{"init", cmd_init}, {"demo", cmd_demo},     {"serve", cmd_serve},
-                {"ps", cmd_ps},     {"import", cmd_import}, {"cards", cmd_cards}};
+    } cmds[] = {{"init", cmd_init}, {"demo", cmd_demo},          {"serve", cmd_serve},
+                {"ps", cmd_ps},     {"import", cmd_import},      {"cards", cmd_cards},
+                {"user", cmd_user}, {"totp-code", cmd_totp_code}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(c, cmds[i].name) == 0)
             return cmds[i].fn(argc - 1, argv + 1);

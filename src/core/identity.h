@@ -40,6 +40,8 @@ struct tp_principal {
     int64_t beneficiary_id; /* TP_ROLE_MEMBER */
     int64_t stepup_ms;      /* when TOTP was last proven in this session (0 = never) */
     uint32_t scopes;        /* API tokens: operations allowed */
+    int profession;         /* TP_ROLE_PS: enum tp_profession of the PS */
+    int must_reset;         /* the password must be changed before anything else */
 };
 
 #endif

@@ -190,8 +190,11 @@ static void fill_event(const struct tp_http_request *req, struct tp_access_event
 {
     ev->at_ms = req->now_ms;
     snprintf(ev->request_id, sizeof ev->request_id, "%s", req->request_id);
-    snprintf(ev->actor, sizeof ev->actor, "token:%lld", (long long)req->auth->token_id);
-    ev->ps_id = req->auth->ps_id;
+    if (req->who->token_id)
+        snprintf(ev->actor, sizeof ev->actor, "token:%lld", (long long)req->who->token_id);
+    else
+        snprintf(ev->actor, sizeof ev->actor, "account:%lld", (long long)req->who->account_id);
+    ev->ps_id = req->who->ps_id;
     snprintf(ev->operation, sizeof ev->operation, "rights.check");
     snprintf(ev->outcome, sizeof ev->outcome, "%s", outcome);
     snprintf(ev->fields, sizeof ev->fields, "%s", fields);
@@ -259,7 +262,7 @@ void tp_api_rights_check(const struct tp_http_request *req, struct tp_http_respo
     if (parse_card(req, resp, &c) != 0)
         return;
     /* Data minimisation before any lookup: a profession only sees its own domains. */
-    if (!(tp_profession_domains(req->auth->profession) & (1u << c.domain))) {
+    if (!(tp_profession_domains((enum tp_profession)req->who->profession) & (1u << c.domain))) {
         reject(resp, TP_ERR_FORBIDDEN, "domain_not_allowed",
                "this care domain is outside the profession of the checking PS");
         return;
@@ -296,7 +299,8 @@ void tp_api_rights_check(const struct tp_http_request *req, struct tp_http_respo
     resp->wi.event.has_beneficiary = 1;
     memcpy(resp->wi.event.beneficiary_ref, f.ref, TP_BIDX_LEN);
 
-    struct tp_rights_decision d = tp_rights_decide(&f.b, c.domain, req->auth->profession, c.date);
+    struct tp_rights_decision d =
+        tp_rights_decide(&f.b, c.domain, (enum tp_profession)req->who->profession, c.date);
     char date[11], until[11];
     tp_date_format(c.date, date);
     switch (d.outcome) {
@@ -331,7 +335,7 @@ void tp_api_rights_check(const struct tp_http_request *req, struct tp_http_respo
     struct tp_engagement *eng = &resp->wi.engagement;
     engagement_number(req->now_ms, eng->number);
     eng->beneficiary_id = f.id;
-    eng->ps_id = req->auth->ps_id;
+    eng->ps_id = req->who->ps_id;
     eng->domain = c.domain;
     eng->date_of_care = c.date;
     eng->valid_until = d.valid_until;

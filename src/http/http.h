@@ -34,10 +34,28 @@ struct tp_server_config {
 
 void tp_server_config_defaults(struct tp_server_config *c);
 
+struct tp_auth_state; /* login throttling tables (api_auth.c) */
+struct tp_password_list;
+
+/* Runs fn(arg) on a worker thread (argon2id must not run on poll threads); TP_ERR_BUSY when
+ * the pool's queue is full. */
+typedef enum tp_err (*tp_offload_fn)(void *pool, void (*fn)(void *arg), void *arg);
+
 struct tp_app {
     struct tp_store *store;
     const struct tp_keys *keys;
+    tp_offload_fn offload;
+    void *offload_pool;
+    struct tp_auth_state *auth;
+    const struct tp_password_list *common_passwords; /* may be NULL */
+    int64_t session_idle_ms;                         /* default 15 min */
+    int64_t session_max_ms;                          /* default 12 h */
+    int cookie_secure; /* add "Secure" to the session cookie (behind TLS) */
 };
+
+/* Login throttling state for a server; see core/throttle.h. */
+struct tp_auth_state *tp_auth_state_new(void);
+void tp_auth_state_free(struct tp_auth_state *a);
 
 /* Runs the server until a signal or exit_after_s. Blocks. */
 enum tp_err tp_server_run(const struct tp_server_config *cfg, struct tp_app *app, char *msg,

@@ -4,32 +4,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#define NROUTES (TP_OP_COUNT + 1) /* every operation, and "unknown" */
+
 /* Latency buckets in microseconds (upper bounds), Prometheus-style cumulative on output. */
 static const uint64_t buckets_us[] = {250, 500, 1000, 2000, 5000, 10000, 50000, 250000, 1000000};
 #define N_BUCKETS (sizeof buckets_us / sizeof buckets_us[0])
 
 enum { CLASS_2XX, CLASS_4XX, CLASS_5XX, CLASS_OTHER, CLASS_COUNT };
 
-static atomic_uint_fast64_t requests[TP_ROUTE_COUNT][CLASS_COUNT];
-static atomic_uint_fast64_t latency[TP_ROUTE_COUNT][N_BUCKETS + 1];
-static atomic_uint_fast64_t latency_sum_us[TP_ROUTE_COUNT];
+static atomic_uint_fast64_t requests[NROUTES][CLASS_COUNT];
+static atomic_uint_fast64_t latency[NROUTES][N_BUCKETS + 1];
+static atomic_uint_fast64_t latency_sum_us[NROUTES];
 static atomic_uint_fast64_t rights[TP_RM_COUNT];
 
-static const char *const route_names[TP_ROUTE_COUNT] = {"healthz", "metrics", "rights_check",
-                                                        "unknown"};
+static const char *route_name(int r)
+{
+    return r < TP_OP_COUNT ? tp_op_name((enum tp_op)r) : "unknown";
+}
 static const char *const class_names[CLASS_COUNT] = {"2xx", "4xx", "5xx", "other"};
 static const char *const rights_names[TP_RM_COUNT] = {"covered", "not_covered", "not_found",
                                                       "rights_closed", "rejected"};
 
-const char *tp_route_name(enum tp_route r)
+void tp_metrics_request(int r, unsigned status, uint64_t duration_us)
 {
-    return (unsigned)r < TP_ROUTE_COUNT ? route_names[r] : "unknown";
-}
-
-void tp_metrics_request(enum tp_route r, unsigned status, uint64_t duration_us)
-{
-    if ((unsigned)r >= TP_ROUTE_COUNT)
-        r = TP_ROUTE_UNKNOWN;
+    if (r < 0 || r >= NROUTES)
+        r = TP_OP_COUNT;
     int cls = status >= 200 && status < 300   ? CLASS_2XX
               : status >= 400 && status < 500 ? CLASS_4XX
               : status >= 500                 ? CLASS_5XX
@@ -58,15 +57,15 @@ char *tp_metrics_render(struct tp_store *store, size_t *len)
     fputs("# HELP opentp_http_requests_total HTTP requests by route and status class.\n"
           "# TYPE opentp_http_requests_total counter\n",
           f);
-    for (int r = 0; r < TP_ROUTE_COUNT; r++)
+    for (int r = 0; r < NROUTES; r++)
         for (int c = 0; c < CLASS_COUNT; c++)
             fprintf(f, "opentp_http_requests_total{route=\"%s\",status=\"%s\"} %llu\n",
-                    route_names[r], class_names[c],
+                    route_name(r), class_names[c],
                     (unsigned long long)atomic_load(&requests[r][c]));
     fputs("# HELP opentp_http_request_duration_seconds Time from first byte to response.\n"
           "# TYPE opentp_http_request_duration_seconds histogram\n",
           f);
-    for (int r = 0; r < TP_ROUTE_COUNT; r++) {
+    for (int r = 0; r < NROUTES; r++) {
         uint64_t cum = 0;
         for (size_t b = 0; b <= N_BUCKETS; b++) {
             cum += atomic_load(&latency[r][b]);
@@ -74,17 +73,17 @@ char *tp_metrics_render(struct tp_store *store, size_t *len)
                 fprintf(f,
                         "opentp_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} "
                         "%llu\n",
-                        route_names[r], (double)buckets_us[b] / 1e6, (unsigned long long)cum);
+                        route_name(r), (double)buckets_us[b] / 1e6, (unsigned long long)cum);
             else
                 fprintf(f,
                         "opentp_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} "
                         "%llu\n",
-                        route_names[r], (unsigned long long)cum);
+                        route_name(r), (unsigned long long)cum);
         }
-        fprintf(f, "opentp_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", route_names[r],
+        fprintf(f, "opentp_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", route_name(r),
                 (double)atomic_load(&latency_sum_us[r]) / 1e6);
-        fprintf(f, "opentp_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
-                route_names[r], (unsigned long long)cum);
+        fprintf(f, "opentp_http_request_duration_seconds_count{route=\"%s\"} %llu\n", route_name(r),
+                (unsigned long long)cum);
     }
     fputs("# HELP opentp_rights_checks_total Rights checks by outcome.\n"
           "# TYPE opentp_rights_checks_total counter\n",

@@ -5,15 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/authz.h"
 #include "store/store.h"
 
-enum tp_route {
-    TP_ROUTE_HEALTHZ = 0,
-    TP_ROUTE_METRICS,
-    TP_ROUTE_RIGHTS_CHECK,
-    TP_ROUTE_UNKNOWN,
-    TP_ROUTE_COUNT
-};
+/* Requests are counted per operation (core/authz.h); TP_OP_COUNT stands for "no route". */
 
 enum tp_rights_metric {
     TP_RM_COVERED = 0,
@@ -24,10 +19,8 @@ enum tp_rights_metric {
     TP_RM_COUNT
 };
 
-const char *tp_route_name(enum tp_route r);
-
 /* Records one finished request. */
-void tp_metrics_request(enum tp_route r, unsigned status, uint64_t duration_us);
+void tp_metrics_request(int op, unsigned status, uint64_t duration_us);
 void tp_metrics_rights(enum tp_rights_metric m);
 
 /* Renders all metrics (and the store's group-commit statistics) into a malloc'd string. */

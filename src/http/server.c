@@ -27,7 +27,11 @@ enum req_state { READING = 0, WAITING, READY };
 
 struct req {
     enum req_state state;
-    enum tp_route route;
+    int op; /* enum tp_op, TP_OP_COUNT when no route matched */
+    const struct route *rt;
+    int64_t path_id;
+    struct tp_principal who;
+    int has_who;
     int is_post;
     char *body;
     size_t body_len;
@@ -39,7 +43,7 @@ struct req {
     struct MHD_Connection *conn;
     struct tp_http_response resp;
     struct server *srv;
-    const char *allow; /* methods of the route, for a 405's Allow header */
+    char allow[64]; /* methods of the path, for a 405's Allow header */
 };
 
 struct server {
@@ -145,65 +149,175 @@ static void client_address(struct MHD_Connection *c, char *out, size_t cap)
     }
 }
 
-/* The route table: path, the methods it answers (also the Allow header of a 405). */
-static const struct {
+/* The route table. Every route names an operation of core/authz.h: authentication, the
+ * authorisation decision (role, tenant ownership of the target, step-up) and its recording
+ * happen here, once, before any handler runs. A path segment "{id}" matches a decimal id. */
+struct route {
+    const char *method;
     const char *path;
-    const char *allow;
-    enum tp_route route;
-} routes[] = {
-    {"/healthz", "GET, HEAD", TP_ROUTE_HEALTHZ},
-    {"/metrics", "GET", TP_ROUTE_METRICS},
-    {"/api/v1/rights/check", "POST", TP_ROUTE_RIGHTS_CHECK},
+    enum tp_op op;
+    tp_handler handler;
+    tp_resolver resolver; /* NULL: the operation has no object */
 };
 
-/* Finds the route of url; *allow receives its methods, *method_ok whether `method` is one. */
-static enum tp_route route_of(const char *url, const char *method, const char **allow,
-                              int *method_ok)
+static const struct route routes[] = {
+    {"GET", "/healthz", TP_OP_HEALTH, tp_api_health, NULL},
+    {"HEAD", "/healthz", TP_OP_HEALTH, tp_api_health, NULL},
+    {"GET", "/metrics", TP_OP_METRICS, tp_api_metrics, NULL},
+    {"POST", "/api/v1/auth/login", TP_OP_LOGIN, tp_api_login, NULL},
+    {"POST", "/api/v1/auth/logout", TP_OP_LOGOUT, tp_api_logout, NULL},
+    {"GET", "/api/v1/me", TP_OP_ME, tp_api_me, NULL},
+    {"POST", "/api/v1/auth/step-up", TP_OP_STEP_UP, tp_api_step_up, NULL},
+    {"POST", "/api/v1/auth/password", TP_OP_PASSWORD_CHANGE, tp_api_password_change, NULL},
+    {"POST", "/api/v1/auth/sessions/revoke-all", TP_OP_SESSIONS_REVOKE_ALL,
+     tp_api_sessions_revoke_all, NULL},
+    {"POST", "/api/v1/rights/check", TP_OP_RIGHTS_CHECK, tp_api_rights_check, NULL},
+    {"POST", "/api/v1/ps/{id}/tokens", TP_OP_TOKEN_CREATE, tp_api_token_create, tp_resolve_ps_path},
+    {"GET", "/api/v1/ps/{id}/tokens", TP_OP_TOKEN_LIST, tp_api_token_list, tp_resolve_ps_path},
+    {"DELETE", "/api/v1/tokens/{id}", TP_OP_TOKEN_REVOKE, tp_api_token_revoke, tp_resolve_token},
+    {"POST", "/api/v1/accounts", TP_OP_ACCOUNT_CREATE, tp_api_account_create,
+     tp_resolve_new_account},
+    {"POST", "/api/v1/accounts/{id}/force-reset", TP_OP_ACCOUNT_FORCE_RESET,
+     tp_api_account_force_reset, tp_resolve_account},
+};
+#define N_ROUTES (sizeof routes / sizeof routes[0])
+
+const char *tp_http_route_dump(size_t i, const char **method, int *op);
+
+/* For `opentp routes` and the authorisation matrix test: the i-th route, NULL past the end. */
+const char *tp_http_route_dump(size_t i, const char **method, int *op)
 {
-    *method_ok = 1;
-    *allow = NULL;
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        if (strcmp(url, routes[i].path) != 0)
-            continue;
-        *allow = routes[i].allow;
-        size_t n = strlen(method);
-        const char *a = routes[i].allow;
-        *method_ok = 0;
-        while (*a) {
-            size_t len = strcspn(a, ",");
-            if (len == n && strncmp(a, method, n) == 0)
-                *method_ok = 1;
-            a += len;
-            while (*a == ',' || *a == ' ')
-                a++;
-        }
-        return routes[i].route;
-    }
-    return TP_ROUTE_UNKNOWN;
+    if (i >= N_ROUTES)
+        return NULL;
+    *method = routes[i].method;
+    *op = routes[i].op;
+    return routes[i].path;
 }
 
-/* Bearer token -> caller. TP_ERR_AUTH for anything missing, malformed, unknown, revoked or
- * expired: one answer, so that a token guesser learns nothing. */
-static enum tp_err authenticate(struct server *s, struct MHD_Connection *c, int64_t now_s,
-                                struct tp_token_info *out)
+/* Matches url against pattern; "{id}" takes 1-18 digits into *id. */
+static int path_match(const char *pattern, const char *url, int64_t *id)
+{
+    while (*pattern && *url) {
+        if (strncmp(pattern, "{id}", 4) == 0) {
+            int64_t v = 0;
+            int n = 0;
+            while (*url >= '0' && *url <= '9' && n < 18) {
+                v = v * 10 + (*url - '0');
+                url++;
+                n++;
+            }
+            if (n == 0 || (*url >= '0' && *url <= '9'))
+                return 0;
+            *id = v;
+            pattern += 4;
+            continue;
+        }
+        if (*pattern != *url)
+            return 0;
+        pattern++;
+        url++;
+    }
+    return *pattern == '\0' && *url == '\0';
+}
+
+/* Finds the route for (method, url). When the path exists with other methods, *allow lists
+ * them (for a 405). */
+static const struct route *route_of(const char *url, const char *method, int64_t *id, char *allow,
+                                    size_t allow_cap)
+{
+    allow[0] = '\0';
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        int64_t v = 0;
+        if (!path_match(routes[i].path, url, &v))
+            continue;
+        if (strcmp(routes[i].method, method) == 0) {
+            *id = v;
+            return &routes[i];
+        }
+        size_t n = strlen(allow);
+        snprintf(allow + n, allow_cap - n, "%s%s", n ? ", " : "", routes[i].method);
+    }
+    return NULL;
+}
+
+#define SESSION_PREFIX "ots_"
+#define TOKEN_PREFIX "otp_"
+#define SESSION_COOKIE "opentp_session"
+#define SESSION_TOUCH_MS 60000 /* last_seen is written at most once a minute */
+
+/* The credential of a request: a Bearer token (API token or session token) or the session
+ * cookie. NULL when none. */
+static const char *credential(struct MHD_Connection *c)
 {
     const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     /* RFC 9110 §11.1: the scheme name is case-insensitive. */
-    if (!h || strncasecmp(h, AUTH_PREFIX, strlen(AUTH_PREFIX)) != 0)
+    if (h && strncasecmp(h, AUTH_PREFIX, strlen(AUTH_PREFIX)) == 0)
+        return h + strlen(AUTH_PREFIX);
+    return MHD_lookup_connection_value(c, MHD_COOKIE_KIND, SESSION_COOKIE);
+}
+
+/* Credential -> principal. TP_ERR_AUTH for anything missing, malformed, unknown, revoked or
+ * expired: one answer, so that a guesser learns nothing. */
+static enum tp_err authenticate(struct server *s, struct MHD_Connection *c, int64_t now_ms,
+                                struct tp_principal *who)
+{
+    const char *tok = credential(c);
+    memset(who, 0, sizeof *who);
+    if (!tok)
         return TP_ERR_AUTH;
-    const char *tok = h + strlen(AUTH_PREFIX);
     size_t len = strlen(tok);
     if (len < 16 || len > 128)
         return TP_ERR_AUTH;
     uint8_t hash[TP_TOKEN_HASH_LEN];
     tp_token_hash(s->app->keys, tok, len, hash);
-    enum tp_err e = tp_store_token_find(s->app->store, hash, out);
+    const struct tp_store_ops *ops = tp_store_ops(s->app->store);
+    void *impl = tp_store_impl(s->app->store);
+    if (strncmp(tok, SESSION_PREFIX, strlen(SESSION_PREFIX)) != 0) {
+        struct tp_token_info t;
+        enum tp_err e = tp_store_token_find(s->app->store, hash, &t);
+        if (e == TP_ERR_NOT_FOUND)
+            return TP_ERR_AUTH;
+        if (e != TP_OK)
+            return e;
+        if (t.revoked || (t.expires_at && t.expires_at <= now_ms / 1000))
+            return TP_ERR_AUTH;
+        who->token_id = t.token_id;
+        who->role = TP_ROLE_PS;
+        who->ps_id = t.ps_id;
+        who->profession = t.profession;
+        who->scopes = (t.scopes & TP_SCOPE_RIGHTS) ? TP_SCOPE_RIGHTS_CHECK : 0;
+        return TP_OK;
+    }
+    struct tp_session_row ss;
+    enum tp_err e = ops->session_find(impl, hash, &ss);
     if (e == TP_ERR_NOT_FOUND)
         return TP_ERR_AUTH;
     if (e != TP_OK)
         return e;
-    if (out->revoked || (out->expires_at && out->expires_at <= now_s))
+    if (ss.revoked_ms || now_ms >= ss.expires_ms ||
+        now_ms - ss.last_seen_ms > s->app->session_idle_ms)
+        return TP_ERR_AUTH; /* revoked, absolute or idle timeout */
+    struct tp_account_row a;
+    e = ops->account_get(impl, ss.account_id, &a);
+    if (e != TP_OK)
+        return e == TP_ERR_NOT_FOUND ? TP_ERR_AUTH : e;
+    if (a.disabled)
         return TP_ERR_AUTH;
+    if (now_ms - ss.last_seen_ms > SESSION_TOUCH_MS)
+        (void)ops->session_touch(impl, ss.id, now_ms); /* best effort: idle clock */
+    who->account_id = a.id;
+    who->session_id = ss.id;
+    who->role = a.role;
+    who->ps_id = a.ps_id;
+    who->amc_id = a.amc_id;
+    who->beneficiary_id = a.beneficiary_id;
+    who->stepup_ms = ss.stepup_ms;
+    who->must_reset = a.must_reset;
+    if (a.role == TP_ROLE_PS) {
+        struct tp_ps ps;
+        if (ops->ps_get(impl, a.ps_id, &ps) == TP_OK)
+            who->profession = (int)ps.profession;
+    }
     return TP_OK;
 }
 
@@ -216,68 +330,96 @@ static void handle(struct server *s, struct req *r)
         tp_http_respond_error(resp, TP_ERR_TOO_BIG, "body_too_large", m);
         return;
     }
-    switch (r->route) {
-    case TP_ROUTE_HEALTHZ: {
-        int64_t n = 0;
-        enum tp_err e = tp_store_ops(s->app->store)->count(tp_store_impl(s->app->store), "amc", &n);
-        if (e != TP_OK) {
-            tp_http_respond_error(resp, e, "store_unavailable", "the store cannot be read");
-            return;
-        }
-        tp_http_respond_json(resp, 200, json_pack("{s:s}", "status", "ok"));
+    const struct route *rt = r->rt;
+    if (!rt) {
+        tp_http_respond_error(resp, TP_ERR_NOT_FOUND, "no_such_endpoint", "no such endpoint");
         return;
     }
-    case TP_ROUTE_METRICS: {
-        size_t n = 0;
-        char *text = tp_metrics_render(s->app->store, &n);
-        if (!text) {
-            tp_http_respond_error(resp, TP_ERR_NOMEM, "internal", "metrics unavailable");
-            return;
-        }
-        resp->body = text;
-        resp->body_len = n;
-        resp->status = 200;
-        resp->content_type = "text/plain; version=0.0.4";
-        return;
-    }
-    case TP_ROUTE_RIGHTS_CHECK: {
-        struct tp_token_info who;
-        int64_t now = now_ms();
-        enum tp_err e = authenticate(s, r->conn, now / 1000, &who);
+    int64_t now = now_ms();
+    struct tp_http_request hr = {
+        .app = s->app,
+        .body = r->body ? r->body : "",
+        .body_len = r->body_len,
+        .body_max = s->cfg->body_max,
+        .who = NULL,
+        .path_id = r->path_id,
+        .request_id = r->request_id,
+        .source = r->source,
+        .now_ms = now,
+        .today = today(),
+    };
+    const struct tp_authz_rule *rule = tp_authz_rule(rt->op);
+    if (!rule->public_op) {
+        enum tp_err e = authenticate(s, r->conn, now, &r->who);
         if (e == TP_ERR_AUTH) {
+            tp_http_auth_event(s->app, &hr, 0, NULL, "authz", "unauthenticated",
+                               tp_op_name(rt->op));
             tp_http_respond_error(resp, e, "unauthenticated",
-                                  "a valid API token is required: Authorization: Bearer <token>");
+                                  "a valid session or API token is required "
+                                  "(Authorization: Bearer <token>)");
             return;
         }
         if (e != TP_OK) {
             tp_http_respond_error(resp, e, "storage_error", "authentication could not be checked");
             return;
         }
-        if (!(who.scopes & TP_SCOPE_RIGHTS)) {
-            tp_http_respond_error(resp, TP_ERR_FORBIDDEN, "scope_missing",
-                                  "this token may not make rights checks");
+        r->has_who = 1;
+        r->ps_id = r->who.ps_id;
+        hr.who = &r->who;
+    }
+    struct tp_object obj;
+    memset(&obj, 0, sizeof obj);
+    if (rt->resolver && hr.who) {
+        enum tp_err e = rt->resolver(&hr, &obj);
+        if (e == TP_ERR_NOT_FOUND) {
+            tp_http_auth_event(s->app, &hr, r->who.account_id, NULL, "authz", "not_found",
+                               tp_op_name(rt->op));
+            tp_http_respond_error(resp, e, "not_found", "no such object");
             return;
         }
-        r->ps_id = who.ps_id;
-        struct tp_http_request hr = {
-            .app = s->app,
-            .body = r->body ? r->body : "",
-            .body_len = r->body_len,
-            .body_max = s->cfg->body_max,
-            .auth = &who,
-            .request_id = r->request_id,
-            .source = r->source,
-            .now_ms = now,
-            .today = today(),
-        };
-        tp_api_rights_check(&hr, resp);
+        if (e != TP_OK) {
+            if (!resp->body)
+                tp_http_respond_error(resp, e, "invalid", "the request could not be read");
+            return;
+        }
+    }
+    enum tp_authz_result az = tp_authz_decide(rt->op, hr.who, rt->resolver ? &obj : NULL, now);
+    if (az == TP_AUTHZ_ALLOW && hr.who && r->who.must_reset && rt->op != TP_OP_PASSWORD_CHANGE &&
+        rt->op != TP_OP_LOGOUT && rt->op != TP_OP_ME) {
+        tp_http_auth_event(s->app, &hr, r->who.account_id, NULL, "authz", "password_reset_required",
+                           tp_op_name(rt->op));
+        tp_http_respond_error(resp, TP_ERR_FORBIDDEN, "password_reset_required",
+                              "the password must be changed first (POST /api/v1/auth/password)");
         return;
     }
-    case TP_ROUTE_UNKNOWN:
-    case TP_ROUTE_COUNT:
-        break;
+    if (az != TP_AUTHZ_ALLOW) {
+        tp_http_auth_event(s->app, &hr, r->who.account_id, NULL, "authz", tp_authz_result_name(az),
+                           tp_op_name(rt->op));
+        switch (az) {
+        case TP_AUTHZ_UNAUTHENTICATED:
+            tp_http_respond_error(resp, TP_ERR_AUTH, "unauthenticated", "authentication required");
+            break;
+        case TP_AUTHZ_NOT_FOUND:
+            tp_http_respond_error(resp, TP_ERR_NOT_FOUND, "not_found", "no such object");
+            break;
+        case TP_AUTHZ_STEP_UP:
+            tp_http_respond_error(resp, TP_ERR_FORBIDDEN, "step_up_required",
+                                  "confirm with a fresh TOTP code first "
+                                  "(POST /api/v1/auth/step-up)");
+            break;
+        default:
+            tp_http_respond_error(resp, TP_ERR_FORBIDDEN, "forbidden",
+                                  "this operation is not allowed for this account");
+            break;
+        }
+        return;
     }
-    tp_http_respond_error(resp, TP_ERR_NOT_FOUND, "no_such_endpoint", "no such endpoint");
+    /* Allowed. Rights checks are recorded by their access event; public operations and the
+     * login (which records its own outcome) need no authorisation record. */
+    if (hr.who && rt->op != TP_OP_RIGHTS_CHECK)
+        tp_http_auth_event(s->app, &hr, r->who.account_id, NULL, "authz", "allow",
+                           tp_op_name(rt->op));
+    rt->handler(&hr, resp);
 }
 
 /* Writer thread: the batch holding this request's writes is committed (or failed). */
@@ -291,6 +433,28 @@ static void write_done(struct tp_write_intent *wi, enum tp_err rc)
     }
     r->state = READY;
     struct server *s = r->srv;
+    MHD_resume_connection(r->conn);
+    atomic_fetch_sub(&s->waiting, 1);
+}
+
+/* Worker thread: runs the handler's slow part (argon2id), then commits its writes or resumes
+ * the connection. */
+static void job_runner(void *arg)
+{
+    struct req *r = arg;
+    struct server *s = r->srv;
+    r->resp.job(r->resp.job_arg, &r->resp);
+    r->resp.job = NULL;
+    if (r->resp.has_write) {
+        r->resp.wi.done = write_done;
+        r->resp.wi.arg = r;
+        if (tp_store_submit(s->app->store, &r->resp.wi) == TP_OK)
+            return; /* write_done resumes */
+        r->resp.has_write = 0;
+        tp_http_respond_error(&r->resp, TP_ERR_BUSY, "overloaded",
+                              "the platform is overloaded; nothing was recorded, retry");
+    }
+    r->state = READY;
     MHD_resume_connection(r->conn);
     atomic_fetch_sub(&s->waiting, 1);
 }
@@ -310,7 +474,14 @@ static enum MHD_Result queue(struct req *r)
     MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
     if (resp->status == 401)
         MHD_add_response_header(m, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
-    if (resp->status == 405 && r->allow)
+    if (resp->set_cookie[0])
+        MHD_add_response_header(m, MHD_HTTP_HEADER_SET_COOKIE, resp->set_cookie);
+    if (resp->retry_after_s > 0) {
+        char ra[24];
+        snprintf(ra, sizeof ra, "%d", resp->retry_after_s);
+        MHD_add_response_header(m, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
+    if (resp->status == 405 && r->allow[0])
         MHD_add_response_header(m, MHD_HTTP_HEADER_ALLOW, r->allow); /* RFC 9110 §15.5.6 */
     enum MHD_Result ret = MHD_queue_response(r->conn, resp->status, m);
     MHD_destroy_response(m);
@@ -337,8 +508,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         snprintf(r->request_id, sizeof r->request_id, "%016llx%016llx",
                  (unsigned long long)s->id_prefix, (unsigned long long)n);
         client_address(conn, r->source, sizeof r->source);
-        int method_ok = 1;
-        r->route = route_of(url, method, &r->allow, &method_ok);
+        char allow[64];
+        r->rt = route_of(url, method, &r->path_id, allow, sizeof allow);
+        r->op = r->rt ? (int)r->rt->op : TP_OP_COUNT;
         r->is_post = strcmp(method, "POST") == 0;
         *con_cls = r;
         int nh = 0;
@@ -348,10 +520,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   "too many request headers");
             r->resp.status = 431;
             r->state = READY;
-        } else if (!method_ok) {
+        } else if (!r->rt && allow[0]) {
             tp_http_respond_error(&r->resp, TP_ERR_INVALID, "method_not_allowed",
                                   "method not allowed on this endpoint");
             r->resp.status = 405;
+            snprintf(r->allow, sizeof r->allow, "%s", allow);
             r->state = READY;
         }
         return MHD_YES;
@@ -380,6 +553,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (r->state == READING) {
         handle(s, r);
+        if (r->resp.job) {
+            int stopping = atomic_load(&s->stopping);
+            r->state = WAITING;
+            atomic_fetch_add(&s->waiting, 1);
+            MHD_suspend_connection(conn);
+            if (stopping || !s->app->offload ||
+                s->app->offload(s->app->offload_pool, job_runner, r) != TP_OK) {
+                if (r->resp.job_free)
+                    r->resp.job_free(r->resp.job_arg);
+                r->resp.job = NULL;
+                tp_http_respond_error(&r->resp, TP_ERR_BUSY, "overloaded",
+                                      "too many sign-ins at once; retry in a moment");
+                r->resp.retry_after_s = 1;
+                r->state = READY;
+                MHD_resume_connection(conn);
+                atomic_fetch_sub(&s->waiting, 1);
+            }
+            return MHD_YES;
+        }
         if (r->resp.has_write && atomic_load(&s->stopping)) {
             r->resp.has_write = 0;
             tp_http_respond_error(&r->resp, TP_ERR_BUSY, "shutting_down",
@@ -418,7 +610,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     uint64_t us = elapsed_us(&r->started);
     unsigned status = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? r->resp.status : 499;
-    tp_metrics_request(r->route, status, us);
+    tp_metrics_request(r->op, status, us);
     if (s->cfg->access_log) {
         /* No query string, no body, no header values: nothing personal can reach this line. */
         struct timespec ts;
@@ -430,8 +622,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ req=%s route=%s status=%u us=%llu "
                          "ps=%lld err=%s\n",
                          tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                         tm.tm_sec, ts.tv_nsec / 1000000, r->request_id, tp_route_name(r->route),
-                         status, (unsigned long long)us, (long long)r->ps_id,
+                         tm.tm_sec, ts.tv_nsec / 1000000, r->request_id,
+                         (r->op < TP_OP_COUNT ? tp_op_name((enum tp_op)r->op) : "unknown"), status,
+                         (unsigned long long)us, (long long)r->ps_id,
                          r->resp.error_code ? r->resp.error_code : "-");
         if (n > 0)
             fwrite(line, 1, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1,

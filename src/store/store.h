@@ -87,6 +87,19 @@ struct tp_engagement {
     int64_t created_ms;
 };
 
+/* An authentication or authorisation decision, as recorded. Never a password, code or token. */
+struct tp_auth_event {
+    int64_t at_ms;
+    int64_t account_id; /* 0 when unknown */
+    char login_ref[33]; /* keyed hash of the login tried (hex), to follow attempts on unknown logins
+                         */
+    char kind[32];      /* "login", "step_up", "password_change", "authz", ... */
+    char outcome[32];   /* "ok", "bad_credentials", "throttled", "forbidden", ... */
+    char detail[64];    /* operation name for authz decisions */
+    char source[48];
+    char request_id[33];
+};
+
 /* A unit of durable work for the group-commit writer. The submitter owns the memory until
  * `done` is called (from the writer thread) with the outcome of the batch it was in. */
 struct tp_write_intent {
@@ -94,6 +107,8 @@ struct tp_write_intent {
     struct tp_engagement engagement;
     int has_event;
     struct tp_access_event event;
+    int has_auth_event;
+    struct tp_auth_event auth_event;
     void (*done)(struct tp_write_intent *wi, enum tp_err rc);
     void *arg;
     struct tp_write_intent *next; /* queue link, owned by the store */
@@ -122,18 +137,6 @@ struct tp_session_row {
     int64_t created_ms, last_seen_ms, expires_ms; /* expires_ms: absolute timeout */
     int64_t stepup_ms;
     int64_t revoked_ms;
-};
-
-/* An authentication or authorisation decision, as recorded. Never a password, code or token. */
-struct tp_auth_event {
-    int64_t at_ms;
-    int64_t account_id; /* 0 when unknown */
-    char login_ref[33]; /* keyed hash of the login tried (hex), to follow attempts on unknown logins */
-    char kind[32];      /* "login", "step_up", "password_change", "authz", ... */
-    char outcome[32];   /* "ok", "bad_credentials", "throttled", "forbidden", ... */
-    char detail[64];    /* operation name for authz decisions */
-    char source[48];
-    char request_id[33];
 };
 
 struct tp_store;
@@ -190,14 +193,13 @@ struct tp_store_ops {
     enum tp_err (*account_insert)(void *impl, const struct tp_account_row *a, int64_t *id);
     enum tp_err (*account_find)(void *impl, const char *login, struct tp_account_row *out);
     enum tp_err (*account_get)(void *impl, int64_t id, struct tp_account_row *out);
-    enum tp_err (*account_set_password)(void *impl, int64_t id, const char *hash,
-                                        int must_reset);
+    enum tp_err (*account_set_password)(void *impl, int64_t id, const char *hash, int must_reset);
     enum tp_err (*account_set_must_reset)(void *impl, int64_t id, int must_reset);
     /* Records `step` as the last TOTP step used, only if it is newer than the recorded one:
      * TP_ERR_CONFLICT otherwise (a replayed code), atomically. */
     enum tp_err (*account_use_totp_step)(void *impl, int64_t id, int64_t step);
-    enum tp_err (*recovery_codes_set)(void *impl, int64_t account_id,
-                                      const uint8_t (*hashes)[32], size_t n);
+    enum tp_err (*recovery_codes_set)(void *impl, int64_t account_id, const uint8_t (*hashes)[32],
+                                      size_t n);
     /* Marks the unused code with this hash as used; TP_ERR_NOT_FOUND if none. */
     enum tp_err (*recovery_code_use)(void *impl, int64_t account_id, const uint8_t hash[32],
                                      int64_t now_ms);
@@ -211,10 +213,12 @@ struct tp_store_ops {
     enum tp_err (*session_step_up)(void *impl, int64_t id, int64_t now_ms);
     enum tp_err (*session_revoke)(void *impl, int64_t id, int64_t now_ms);
     /* Revokes every session of the account, except `keep` (0 = none); *n = how many. */
-    enum tp_err (*sessions_revoke_all)(void *impl, int64_t account_id, int64_t keep,
-                                       int64_t now_ms, int64_t *n);
+    enum tp_err (*sessions_revoke_all)(void *impl, int64_t account_id, int64_t keep, int64_t now_ms,
+                                       int64_t *n);
     enum tp_err (*auth_event_insert)(void *impl, const struct tp_auth_event *e);
     enum tp_err (*token_get)(void *impl, int64_t id, struct tp_token_row *out);
+    enum tp_err (*beneficiary_id_by_member)(void *impl, const uint8_t bidx_member[TP_BIDX_LEN],
+                                            int rank, int64_t *id);
 };
 
 struct tp_store_stats {

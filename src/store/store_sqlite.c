@@ -112,6 +112,7 @@ enum {
     R_ACCOUNT_BY_ID,
     R_SESSION_FIND,
     R_TOKEN_GET,
+    R_BEN_ID_BY_MEMBER,
     R_COUNT
 };
 
@@ -145,6 +146,7 @@ static const char *const read_sql[R_COUNT] = {
     [R_ACCOUNT_BY_ID] = ACCOUNT_COLUMNS "WHERE id = ?1",
     [R_SESSION_FIND] = "SELECT id, account_id, created_ms, last_seen_ms, expires_ms, stepup_ms,"
                        " revoked_ms FROM session WHERE token_hash = ?1",
+    [R_BEN_ID_BY_MEMBER] = "SELECT id FROM beneficiary WHERE bidx_member = ?1 AND rank = ?2",
     [R_TOKEN_GET] = "SELECT id, ps_id, label, created_at, expires_at, revoked_at, scopes"
                     " FROM api_token WHERE id = ?1",
     [R_TOKEN_LIST] = "SELECT id, ps_id, label, created_at, expires_at, revoked_at, scopes"
@@ -486,6 +488,8 @@ static void reader_put(struct sq *s, struct reader *r)
     s->pool = r;
     pthread_mutex_unlock(&s->pool_mu);
 }
+
+static void bind_id_or_null(sqlite3_stmt *st, int i, int64_t v);
 
 static sqlite3_stmt *wst(struct sq *s, int i)
 {
@@ -1121,6 +1125,19 @@ static enum tp_err write_intent(struct sq *s, const struct tp_write_intent *wi)
         bind_text(st, 9, ev->source);
         rc = step_done(s, st, "access event insert");
     }
+    if (rc == TP_OK && wi->has_auth_event) {
+        const struct tp_auth_event *e = &wi->auth_event;
+        sqlite3_stmt *st = wst(s, W_AUTH_EVENT);
+        sqlite3_bind_int64(st, 1, e->at_ms);
+        bind_id_or_null(st, 2, e->account_id);
+        bind_text(st, 3, e->login_ref);
+        bind_text(st, 4, e->kind);
+        bind_text(st, 5, e->outcome);
+        bind_text(st, 6, e->detail);
+        bind_text(st, 7, e->source);
+        bind_text(st, 8, e->request_id);
+        rc = step_done(s, st, "auth event insert");
+    }
     return rc;
 }
 
@@ -1468,6 +1485,26 @@ static enum tp_err sq_auth_event_insert(void *impl, const struct tp_auth_event *
     return rc;
 }
 
+static enum tp_err sq_beneficiary_id_by_member(void *impl, const uint8_t bidx[TP_BIDX_LEN],
+                                               int rank, int64_t *id)
+{
+    struct sq *s = impl;
+    struct reader *r = reader_get(s);
+    if (!r)
+        return TP_ERR_IO;
+    sqlite3_stmt *st = r->st[R_BEN_ID_BY_MEMBER];
+    sqlite3_bind_blob(st, 1, bidx, TP_BIDX_LEN, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, rank);
+    enum tp_err rc = TP_ERR_NOT_FOUND;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        rc = TP_OK;
+    }
+    sqlite3_reset(st);
+    reader_put(s, r);
+    return rc;
+}
+
 static const struct tp_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -1506,6 +1543,7 @@ static const struct tp_store_ops sqlite_ops = {
     .sessions_revoke_all = sq_sessions_revoke_all,
     .auth_event_insert = sq_auth_event_insert,
     .token_get = sq_token_get,
+    .beneficiary_id_by_member = sq_beneficiary_id_by_member,
 };
 
 enum tp_err tp_store_sqlite_open(const char *path, const struct tp_store_ops **ops, void **impl,

@@ -338,7 +338,7 @@ fi
 server=
 check "server stderr has no sanitizer report" eval '! grep -qE "AddressSanitizer|LeakSanitizer|runtime error" "$tmp/server.err"'
 check "access log written: a line per request ($(wc -l <"$tmp/access.log") lines)" \
-  eval '[ "$(grep -c " route=rights_check status=200 " "$tmp/access.log")" -ge 200 ]'
+  eval '[ "$(grep -c " route=rights.check status=200 " "$tmp/access.log")" -ge 200 ]'
 
 # Every NIR, member number and birth date sent, in any request (today's date excluded: it is
 # also the date of care and the access log's own timestamp).
