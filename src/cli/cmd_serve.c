@@ -28,7 +28,8 @@ static const char *serve_help =
     "                    [--access-log FILE|-|off] [--port-file F] [--exit-after SECONDS]\n"
     "                    [--max-per-ip N] [--banner] [--session-idle-minutes N]\n"
     "                    [--session-max-hours N] [--cookie-secure] [--hash-threads N]\n"
-    "                    [--common-passwords FILE]\n"
+    "                    [--common-passwords FILE] [--login-ip-interval-ms N]\n"
+    "                    [--login-ip-burst N]\n"
     "Serves the HTTP API. --listen 127.0.0.1:0 picks a free port (see --port-file).\n";
 
 int cmd_serve(int argc, char **argv)
@@ -45,7 +46,7 @@ int cmd_serve(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     const char *dir = TP_DEFAULT_DATA, *listen = "127.0.0.1:8080", *alog = "-";
     const char *common_path = TP_DATA_DIR "/common-passwords.txt";
-    long idle_min = 15, max_hours = 12, hash_threads = 1;
+    long idle_min = 15, max_hours = 12, hash_threads = 1, ip_interval = 0, ip_burst = 0;
     int cookie_secure = 0;
     struct tp_server_config cfg;
     tp_server_config_defaults(&cfg);
@@ -89,6 +90,12 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'C':
             common_path = optarg;
+            break;
+        case 'L':
+            ip_interval = atol(optarg);
+            break;
+        case 'B':
+            ip_burst = atol(optarg);
             break;
         case 'b':
             cfg.banner = 1;
@@ -171,7 +178,9 @@ int cmd_serve(int argc, char **argv)
                          .common_passwords = common,
                          .session_idle_ms = idle_min * 60 * 1000,
                          .session_max_ms = max_hours * 3600 * 1000,
-                         .cookie_secure = cookie_secure};
+                         .cookie_secure = cookie_secure,
+                         .login_ip_interval_ms = ip_interval,
+                         .login_ip_burst = (int32_t)ip_burst};
     rc = TP_EXIT_OK;
     if (!app.auth) {
         tp_cli_error("serve", "out of memory");

@@ -25,7 +25,8 @@
 #define FAIL_SETS 16384 /* x FAIL_WAYS entries of (login, network) failure windows */
 #define FAIL_WAYS 4
 #define IP_SLOTS 16384
-/* Per source address: one login attempt per 2 s on average, bursts of 10. */
+/* Per source address, by default: one login attempt per 2 s on average, bursts of 10
+ * (`opentp serve --login-ip-interval-ms --login-ip-burst`). */
 #define IP_INTERVAL_MS 2000
 #define IP_BURST 10
 
@@ -121,9 +122,12 @@ static struct tp_login_failures *fail_slot(struct tp_auth_state *a, const uint8_
 }
 
 /* 0 when a login attempt may be evaluated now, else the ms to wait. */
-static int64_t throttle_check(struct tp_auth_state *a, const char *login, const char *source,
+static int64_t throttle_check(const struct tp_app *app, const char *login, const char *source,
                               int64_t now_ms)
 {
+    struct tp_auth_state *a = app->auth;
+    int64_t interval = app->login_ip_interval_ms > 0 ? app->login_ip_interval_ms : IP_INTERVAL_MS;
+    int32_t burst = app->login_ip_burst > 0 ? app->login_ip_burst : IP_BURST;
     char net[48];
     uint8_t k[16], ik[16];
     network_of(source, net, sizeof net);
@@ -138,7 +142,7 @@ static int64_t throttle_check(struct tp_auth_state *a, const char *login, const 
             memcpy(ip->key, ik, 16);
             ip->used = 1;
         }
-        wait = tp_gcra(&ip->tat, now_ms, IP_INTERVAL_MS, IP_BURST);
+        wait = tp_gcra(&ip->tat, now_ms, interval, burst);
     }
     pthread_mutex_unlock(&a->mu);
     return wait;
@@ -329,7 +333,7 @@ void tp_api_login(const struct tp_http_request *req, struct tp_http_response *re
                               "\"login\" and \"password\" are required");
         return;
     }
-    int64_t wait = throttle_check(req->app->auth, login, req->source, req->now_ms);
+    int64_t wait = throttle_check(req->app, login, req->source, req->now_ms);
     if (wait > 0) {
         tp_http_auth_event(req->app, req, 0, login, "login", "throttled", "");
         tp_http_respond_error(resp, TP_ERR_BUSY, "too_many_attempts",

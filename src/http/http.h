@@ -51,6 +51,8 @@ struct tp_app {
     int64_t session_idle_ms;                         /* default 15 min */
     int64_t session_max_ms;                          /* default 12 h */
     int cookie_secure; /* add "Secure" to the session cookie (behind TLS) */
+    int64_t login_ip_interval_ms; /* per source address: one login attempt per interval... */
+    int32_t login_ip_burst;       /* ...with bursts of this many (0: defaults 2000 ms, 10) */
 };
 
 /* Login throttling state for a server; see core/throttle.h. */

@@ -110,7 +110,7 @@ static void input_is_normalised(void **state)
     assert_int_equal(verify(buf, &m), TP_OK);
     assert_int_equal(m, 3);
     /* No dash. */
-    snprintf(buf, sizeof buf, "%.5s%s", c, c + 6);
+    snprintf(buf, sizeof buf, "%.5s%.5s", c, c + 6);
     m = 999;
     assert_int_equal(verify(buf, &m), TP_OK);
     assert_int_equal(m, 3);
