@@ -42,6 +42,13 @@ int cmd_serve(int argc, char **argv)
                                          {"exit-after", required_argument, NULL, 'x'},
                                          {"max-per-ip", required_argument, NULL, 'i'},
                                          {"banner", no_argument, NULL, 'b'},
+                                         {"session-idle-minutes", required_argument, NULL, 'I'},
+                                         {"session-max-hours", required_argument, NULL, 'M'},
+                                         {"cookie-secure", no_argument, NULL, 'S'},
+                                         {"hash-threads", required_argument, NULL, 'H'},
+                                         {"common-passwords", required_argument, NULL, 'C'},
+                                         {"login-ip-interval-ms", required_argument, NULL, 'L'},
+                                         {"login-ip-burst", required_argument, NULL, 'B'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *dir = TP_DEFAULT_DATA, *listen = "127.0.0.1:8080", *alog = "-";
