@@ -32,12 +32,13 @@
  * libsodium's crypto_pwhash_*_INTERACTIVE: 3.4x the memory and the same passes as the OWASP
  * minimum.
  *
- * Measured with bench/argon2_bench.c (crypto_pwhash_str_alg, libsodium 1.0.18, 2-vCPU AMD
- * EPYC, Release, one thread): t=2, m=64 MiB takes 92 ms per hash (median of 10; 100 ms with
- * other builds running on the machine), i.e. ~11 hashes/s per core. Neighbours: t=1 59 ms,
- * t=3 135 ms, t=4 169 ms at 64 MiB; t=1 133 ms at 128 MiB. t=2 is the most work within
- * the ~100 ms a login can afford. Re-measure with bench/login_hash.sh on new hardware; a
- * change here makes every older hash "need rehash" and they are upgraded at next login. */
+ * Measured with bench/login_hash.sh (bench/argon2_bench.c: crypto_pwhash_str_alg, libsodium
+ * 1.0.18, 2-vCPU AMD EPYC, -O2): t=2, m=64 MiB takes 79-92 ms per hash on one core when the
+ * machine is quiet, 100-110 ms with other builds and tests running on it; ~10-12 hashes/s
+ * on 1 thread, ~18 hashes/s on 2. Neighbours (1 thread, medians): 64 MiB t=1 59-68 ms,
+ * t=3 135-150 ms, t=4 169-200 ms; 128 MiB t=1 133-156 ms. t=2 is the most work that fits
+ * the ~100 ms a login can afford. Re-measure on new hardware; a change here makes every
+ * older hash "need rehash", and each is upgraded at its account's next login. */
 #define TP_PASSWORD_OPSLIMIT 2ULL
 #define TP_PASSWORD_MEMLIMIT ((size_t)64 << 20)
 
