@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli/cli.h"
@@ -14,7 +15,7 @@
 static const char *help =
     "usage: opentp user add --data DIR --login LOGIN --role ROLE\n"
     "                       [--ps IDENTIFIER | --amc NUMBER | --member AMC:MEMBER:RANK]\n"
-    "                       [--password-stdin] [--totp]\n"
+    "                       [--password-stdin] [--totp] [--qr FILE.svg]\n"
     "ROLE is ps, member, insurer, operator, security or dpo. Without --password-stdin a\n"
     "password is generated, shown once, and must be changed at the first sign-in. Every role\n"
     "but member gets a TOTP secret (shown once, with its otpauth:// URI and 10 recovery codes);\n"
@@ -25,6 +26,8 @@ static const char *help =
 #endif
 
 int tp_user_add(struct tp_platform *p, struct tp_new_account *in, FILE *out, const char *cmd);
+
+static const char *qr_path; /* --qr FILE: the TOTP QR code as SVG */
 
 /* Creates the account and prints what its holder needs. Returns an exit status. */
 int tp_user_add(struct tp_platform *p, struct tp_new_account *in, FILE *out, const char *cmd)
@@ -56,6 +59,21 @@ int tp_user_add(struct tp_platform *p, struct tp_new_account *in, FILE *out, con
         fprintf(out, "            TOTP secret %s  (current code: opentp totp-code %s)\n",
                 sec.totp_base32, sec.totp_base32);
         fprintf(out, "            %s\n", sec.totp_uri);
+        char *svg = NULL;
+        size_t svg_len = 0;
+        if (qr_path && tp_totp_qr_svg(sec.totp_uri, &svg, &svg_len) == TP_OK) {
+            FILE *q = fopen(qr_path, "w");
+            if (q) {
+                fchmod(fileno(q), 0600);
+                fwrite(svg, 1, svg_len, q);
+                fclose(q);
+                fprintf(out, "            QR code (scan with an authenticator app): %s\n", qr_path);
+            } else {
+                tp_cli_error(cmd, "cannot write %s", qr_path);
+            }
+            sodium_memzero(svg, svg_len);
+            free(svg);
+        }
         fprintf(out, "            recovery codes:");
         for (int i = 0; i < TP_RECOVERY_COUNT; i++)
             fprintf(out, " %s", sec.recovery[i]);
@@ -82,12 +100,17 @@ static int find_member(struct tp_platform *p, const char *spec, int64_t *id)
 
 int cmd_user(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},     {"login", required_argument, NULL, 'l'},
-        {"role", required_argument, NULL, 'r'},     {"ps", required_argument, NULL, 'p'},
-        {"amc", required_argument, NULL, 'a'},      {"member", required_argument, NULL, 'm'},
-        {"password-stdin", no_argument, NULL, 's'}, {"totp", no_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+                                         {"login", required_argument, NULL, 'l'},
+                                         {"role", required_argument, NULL, 'r'},
+                                         {"ps", required_argument, NULL, 'p'},
+                                         {"amc", required_argument, NULL, 'a'},
+                                         {"member", required_argument, NULL, 'm'},
+                                         {"password-stdin", no_argument, NULL, 's'},
+                                         {"totp", no_argument, NULL, 't'},
+                                         {"qr", required_argument, NULL, 'q'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     if (argc < 2 || strcmp(argv[1], "add") != 0) {
         int h = argc >= 2 && strcmp(argv[1], "--help") == 0;
         fputs(help, h ? stdout : stderr);
@@ -122,6 +145,9 @@ int cmd_user(int argc, char **argv)
             break;
         case 't':
             totp = 1;
+            break;
+        case 'q':
+            qr_path = optarg;
             break;
         case 'h':
             fputs(help, stdout);

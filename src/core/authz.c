@@ -28,6 +28,9 @@ static const struct tp_authz_rule rules[TP_OP_COUNT] = {
     [TP_OP_ACCOUNT_FORCE_RESET] = {.roles = R(INSURER) | STAFF,
                                    .stepup = 1,
                                    .owner = TP_OWNER_TENANT},
+    /* Optional TOTP for members (other roles are enrolled when their account is created). */
+    [TP_OP_TOTP_ENROLL] = {.roles = R(MEMBER)},
+    [TP_OP_TOTP_ACTIVATE] = {.roles = R(MEMBER)},
 };
 
 static const char *const op_names[TP_OP_COUNT] = {
@@ -45,6 +48,8 @@ static const char *const op_names[TP_OP_COUNT] = {
     [TP_OP_TOKEN_REVOKE] = "tokens.revoke",
     [TP_OP_ACCOUNT_CREATE] = "accounts.create",
     [TP_OP_ACCOUNT_FORCE_RESET] = "accounts.force_reset",
+    [TP_OP_TOTP_ENROLL] = "auth.totp_enroll",
+    [TP_OP_TOTP_ACTIVATE] = "auth.totp_activate",
 };
 
 const struct tp_authz_rule *tp_authz_rule(enum tp_op op)

@@ -89,6 +89,8 @@ void tp_api_token_list(const struct tp_http_request *req, struct tp_http_respons
 void tp_api_token_revoke(const struct tp_http_request *req, struct tp_http_response *resp);
 void tp_api_account_create(const struct tp_http_request *req, struct tp_http_response *resp);
 void tp_api_account_force_reset(const struct tp_http_request *req, struct tp_http_response *resp);
+void tp_api_totp_enroll(const struct tp_http_request *req, struct tp_http_response *resp);
+void tp_api_totp_activate(const struct tp_http_request *req, struct tp_http_response *resp);
 
 /* Resolvers (which tenant owns the target). */
 enum tp_err tp_resolve_ps_path(const struct tp_http_request *req, struct tp_object *obj);

@@ -179,6 +179,8 @@ static const struct route routes[] = {
      tp_resolve_new_account},
     {"POST", "/api/v1/accounts/{id}/force-reset", TP_OP_ACCOUNT_FORCE_RESET,
      tp_api_account_force_reset, tp_resolve_account},
+    {"POST", "/api/v1/auth/totp/enroll", TP_OP_TOTP_ENROLL, tp_api_totp_enroll, NULL},
+    {"POST", "/api/v1/auth/totp/activate", TP_OP_TOTP_ACTIVATE, tp_api_totp_activate, NULL},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 

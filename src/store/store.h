@@ -217,6 +217,8 @@ struct tp_store_ops {
                                        int64_t *n);
     enum tp_err (*auth_event_insert)(void *impl, const struct tp_auth_event *e);
     enum tp_err (*token_get)(void *impl, int64_t id, struct tp_token_row *out);
+    /* Enrols TOTP on an account that has none: TP_ERR_CONFLICT if it already has one. */
+    enum tp_err (*account_set_totp)(void *impl, int64_t id, const uint8_t *sealed, size_t len);
     enum tp_err (*beneficiary_id_by_member)(void *impl, const uint8_t bidx_member[TP_BIDX_LEN],
                                             int rank, int64_t *id);
 };

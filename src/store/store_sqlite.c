@@ -193,6 +193,7 @@ enum {
     W_SESSION_REVOKE,
     W_SESSIONS_REVOKE_ALL,
     W_AUTH_EVENT,
+    W_ACCOUNT_TOTP,
     W_COUNT
 };
 
@@ -260,6 +261,8 @@ static const char *const write_sql[W_COUNT] = {
                               " WHERE account_id = ?1 AND revoked_ms = 0 AND id != ?3",
     [W_AUTH_EVENT] = "INSERT INTO auth_event(at_ms, account_id, login_ref, kind, outcome,"
                      " detail, source, request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [W_ACCOUNT_TOTP] = "UPDATE account SET totp_sealed = ?2, totp_last_step = 0"
+                       " WHERE id = ?1 AND totp_sealed IS NULL",
     [W_EVENT] = "INSERT INTO access_event(at_ms, request_id, actor, ps_id, beneficiary_ref,"
                 " operation, outcome, fields, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 };
@@ -1485,6 +1488,19 @@ static enum tp_err sq_auth_event_insert(void *impl, const struct tp_auth_event *
     return rc;
 }
 
+static enum tp_err sq_account_set_totp(void *impl, int64_t id, const uint8_t *sealed, size_t len)
+{
+    struct sq *s = impl;
+    int64_t n = 0;
+    pthread_mutex_lock(&s->wmu);
+    sqlite3_stmt *st = wst(s, W_ACCOUNT_TOTP);
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_blob(st, 2, sealed, (int)len, SQLITE_STATIC);
+    enum tp_err rc = write_one(s, st, "account totp", &n);
+    pthread_mutex_unlock(&s->wmu);
+    return rc == TP_OK && n == 0 ? TP_ERR_CONFLICT : rc;
+}
+
 static enum tp_err sq_beneficiary_id_by_member(void *impl, const uint8_t bidx[TP_BIDX_LEN],
                                                int rank, int64_t *id)
 {
@@ -1544,6 +1560,7 @@ static const struct tp_store_ops sqlite_ops = {
     .auth_event_insert = sq_auth_event_insert,
     .token_get = sq_token_get,
     .beneficiary_id_by_member = sq_beneficiary_id_by_member,
+    .account_set_totp = sq_account_set_totp,
 };
 
 enum tp_err tp_store_sqlite_open(const char *path, const struct tp_store_ops **ops, void **impl,
