@@ -82,7 +82,7 @@ enum tp_err tp_json_only_keys(json_t *obj, const char *const *allowed, char *msg
             /* Only a short prefix of the key, and only printable ASCII: keys are not data. */
             char safe[33];
             size_t i = 0;
-            for (; key[i] && i < sizeof safe - 1; i++)
+            for (; i < sizeof safe - 1 && key[i]; i++)
                 safe[i] = (key[i] >= 0x20 && key[i] < 0x7f) ? key[i] : '?';
             safe[i] = '\0';
             return tp_fail(msg, msglen, TP_ERR_INVALID, "unknown field \"%s\"", safe);

@@ -288,6 +288,7 @@ enum tp_err tp_store_write_sync(struct tp_store *s, struct tp_write_intent *wi)
         pthread_mutex_unlock(&w.mu);
         rc = w.rc;
     }
+    wi->arg = NULL; /* w lives on this stack frame only */
     pthread_mutex_destroy(&w.mu);
     pthread_cond_destroy(&w.cv);
     return rc;
