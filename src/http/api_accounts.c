@@ -1,6 +1,6 @@
-/* Accounts through the API: insurer staff create accounts for their own AMC, operators for
- * anyone; insurer staff and security officers force a password reset (which also ends the
- * account's sessions). Members' accounts are created with `opentp user add` for now. */
+/* Accounts through the API: insurer staff create staff and member accounts of their own AMC,
+ * operators any account; insurer staff and security officers force a password reset (which
+ * also ends the account's sessions). */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +25,9 @@ enum tp_err tp_resolve_account(const struct tp_http_request *req, struct tp_obje
 
 /* The tenant an account is being created in, from the request body (the body is parsed
  * again by the handler). */
+/* The tenant an account is being created in, from the request body (the body is parsed
+ * again by the handler): an insurer account belongs to its AMC (amc_id), a member account to
+ * the AMC of its beneficiary (amc, the AMC number on the card); the others to the platform. */
 enum tp_err tp_resolve_new_account(const struct tp_http_request *req, struct tp_object *obj)
 {
     json_t *o = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, NULL);
@@ -32,10 +35,20 @@ enum tp_err tp_resolve_new_account(const struct tp_http_request *req, struct tp_
     obj->platform = 1;
     if (o && json_is_object(o)) {
         json_t *role = json_object_get(o, "role"), *amc = json_object_get(o, "amc_id");
-        if (json_is_string(role) && strcmp(json_string_value(role), "insurer") == 0 &&
-            json_is_integer(amc)) {
+        json_t *number = json_object_get(o, "amc");
+        const char *r = json_is_string(role) ? json_string_value(role) : "";
+        if (strcmp(r, "insurer") == 0 && json_is_integer(amc)) {
             obj->platform = 0;
             obj->amc_id = (int64_t)json_integer_value(amc);
+        } else if (strcmp(r, "member") == 0 && json_is_string(number) &&
+                   json_string_length(number) < 10) {
+            struct tp_store *st = req->app->store;
+            int64_t id = 0;
+            if (tp_store_ops(st)->amc_find(tp_store_impl(st), json_string_value(number), &id,
+                                           NULL) == TP_OK) {
+                obj->platform = 0;
+                obj->amc_id = id;
+            }
         }
     }
     json_decref(o);
@@ -95,7 +108,8 @@ static void account_run(void *arg, struct tp_http_response *resp)
 
 void tp_api_account_create(const struct tp_http_request *req, struct tp_http_response *resp)
 {
-    static const char *const keys[] = {"login", "role", "amc_id", "ps_id", NULL};
+    static const char *const keys[] = {"login", "role",   "amc_id", "ps_id",
+                                       "amc",   "member", "rank",   NULL};
     json_t *o = tp_http_body_object(req, resp, keys);
     if (!o)
         return;
@@ -104,18 +118,43 @@ void tp_api_account_create(const struct tp_http_request *req, struct tp_http_res
     const char *role = bad ? NULL : tp_http_str_field(o, "role", 1, 16, resp, &bad);
     int r = role ? tp_role_parse(role, strlen(role)) : -1;
     json_t *amc = json_object_get(o, "amc_id"), *ps = json_object_get(o, "ps_id");
-    if (!bad && (!login || r < 0 || r == TP_ROLE_MEMBER || (amc && !json_is_integer(amc)) ||
-                 (ps && !json_is_integer(ps)))) {
+    if (!bad &&
+        (!login || r < 0 || (amc && !json_is_integer(amc)) || (ps && !json_is_integer(ps)))) {
         bad = 1;
         tp_http_respond_error(resp, TP_ERR_INVALID, "invalid_field",
-                              "\"login\", \"role\" (ps, insurer, operator, security, dpo) and "
-                              "the tenant (\"ps_id\" or \"amc_id\", integers) are required");
+                              "\"login\", \"role\" and the tenant (\"ps_id\" or \"amc_id\", "
+                              "integers; for a member \"amc\", \"member\" and \"rank\") are "
+                              "required");
     }
     /* Platform roles and PS accounts are the operators' business. */
-    if (!bad && req->who->role == TP_ROLE_INSURER && r != TP_ROLE_INSURER) {
+    if (!bad && req->who->role == TP_ROLE_INSURER && r != TP_ROLE_INSURER && r != TP_ROLE_MEMBER) {
         bad = 1;
         tp_http_respond_error(resp, TP_ERR_FORBIDDEN, "forbidden",
                               "insurer staff create accounts of their own AMC only");
+    }
+    int64_t beneficiary = 0;
+    if (!bad && r == TP_ROLE_MEMBER) {
+        /* The member's beneficiary, by the card's AMC number, member number and rank. */
+        const char *number = tp_http_str_field(o, "amc", 9, 9, resp, &bad);
+        const char *member =
+            bad ? NULL : tp_http_str_field(o, "member", 1, TP_MEMBER_MAX - 1, resp, &bad);
+        json_t *rank = json_object_get(o, "rank");
+        uint8_t bidx[TP_BIDX_LEN];
+        struct tp_store *st = req->app->store;
+        if (!bad && (!number || !member || !json_is_integer(rank))) {
+            bad = 1;
+            tp_http_respond_error(resp, TP_ERR_INVALID, "invalid_field",
+                                  "a member account needs \"amc\", \"member\" and \"rank\"");
+        } else if (!bad) {
+            tp_bidx_member(req->app->keys, number, member, bidx);
+            if (tp_store_ops(st)->beneficiary_id_by_member(tp_store_impl(st), bidx,
+                                                           (int)json_integer_value(rank),
+                                                           &beneficiary) != TP_OK) {
+                bad = 1;
+                tp_http_respond_error(resp, TP_ERR_NOT_FOUND, "not_found",
+                                      "no such beneficiary in this AMC");
+            }
+        }
     }
     if (bad) {
         json_decref(o);
@@ -136,6 +175,9 @@ void tp_api_account_create(const struct tp_http_request *req, struct tp_http_res
     j->in.role = (enum tp_role)r;
     j->in.amc_id = amc ? (int64_t)json_integer_value(amc) : 0;
     j->in.ps_id = ps ? (int64_t)json_integer_value(ps) : 0;
+    j->in.beneficiary_id = beneficiary;
+    if (r == TP_ROLE_MEMBER)
+        j->in.amc_id = 0; /* a member is attached to a beneficiary, not to the AMC */
     j->actor = req->who->account_id;
     json_decref(o);
     resp->job = account_run;
