@@ -139,6 +139,9 @@ struct tp_session_row {
     int64_t revoked_ms;
 };
 
+/* changed[i] of beneficiaries_upsert (0 or 1) and beneficiaries_import. */
+enum { TP_BEN_UNCHANGED = 0, TP_BEN_WRITTEN = 1, TP_BEN_DUPLICATE = 2 };
+
 struct tp_store;
 
 /* The operations a backend implements. `impl` is the backend's own state. */
@@ -166,6 +169,19 @@ struct tp_store_ops {
      * the writer a page cache (96 MiB) that holds a large batch's dirty index pages, so that
      * each is written once, at commit; on = 0 restores the default. Durability unchanged. */
     enum tp_err (*bulk_load)(void *impl, int on);
+    /* The importer's beneficiaries_upsert (same transaction, same digest rule), which also finds
+     * a (member, rank) given twice in one file, in the database rather than in memory: every
+     * row is recorded with `run` (> 0, from import_run_begin) and its line in the file,
+     * lines[i], unchanged rows included (only those two columns are then written); a row whose
+     * (member, rank) already carries `run` is not written. changed[i] receives TP_BEN_UNCHANGED,
+     * TP_BEN_WRITTEN or TP_BEN_DUPLICATE, and then first[i] the line recorded by the run's
+     * earlier row (0 otherwise). Of two rows of one call with the same key, the one earlier in
+     * rows[] is the first. lines, changed and first: n entries each, required. */
+    enum tp_err (*beneficiaries_import)(void *impl, const struct tp_sealed_beneficiary *rows,
+                                        size_t n, int64_t run, const int64_t *lines, int *changed,
+                                        int64_t *first);
+    /* A new import run number, greater than every earlier one (for beneficiaries_import). */
+    enum tp_err (*import_run_begin)(void *impl, int64_t *run);
     /* By the NIR index, among beneficiaries whose own NIR it is (children on a parent's NIR
      * are found by birth date and rank). TP_ERR_NOT_FOUND when none. */
     enum tp_err (*beneficiary_find_by_nir)(void *impl, const uint8_t bidx[TP_BIDX_LEN],

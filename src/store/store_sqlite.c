@@ -93,6 +93,13 @@ static const char *const migrations[] = {
     " id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, account_id INTEGER,"
     " login_ref TEXT NOT NULL, kind TEXT NOT NULL, outcome TEXT NOT NULL,"
     " detail TEXT NOT NULL, source TEXT NOT NULL, request_id TEXT NOT NULL) STRICT;",
+    /* 3: import runs (docs/IMPORT.md). A beneficiary row records the import run and the line
+     * of the file that last wrote it or found it unchanged, so that a (member, rank) given
+     * twice in one file is found in the database, with the line of its first occurrence. */
+    "CREATE TABLE import_run("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT, started_ms INTEGER NOT NULL) STRICT;"
+    "ALTER TABLE beneficiary ADD COLUMN import_run INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE beneficiary ADD COLUMN import_line INTEGER NOT NULL DEFAULT 0;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -174,6 +181,7 @@ enum {
     W_BEN_DIGEST,
     W_BEN_INSERT,
     W_BEN_UPDATE,
+    W_BEN_MARK,
     W_AMC_ID,
     W_CONTRACT_ID,
     W_TOKEN_INSERT,
@@ -220,19 +228,24 @@ static const char *const write_sql[W_COUNT] = {
         " bic) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(identifier) DO UPDATE"
         " SET profession = ?2, finess = ?3, rpps = ?4, am_number = ?5, name = ?6,"
         " address = ?7, iban = ?8, bic = ?9 RETURNING id",
-    [W_BEN_DIGEST] = "SELECT digest FROM beneficiary WHERE bidx_member = ?1 AND rank = ?2",
+    [W_BEN_DIGEST] = "SELECT digest, id, import_run, import_line FROM beneficiary"
+                     " WHERE bidx_member = ?1 AND rank = ?2",
     /* Insert and update are separate statements, chosen by the digest lookup: a one-row INSERT
      * needs no statement journal, whereas an upsert (INSERT ... ON CONFLICT DO UPDATE) makes
      * SQLite copy every page it touches into one, for every row: a third of a bulk import's
      * time. */
     [W_BEN_INSERT] =
         "INSERT INTO beneficiary(amc_id, contract_id, bidx_member, rank, quality, nir_own,"
-        " bidx_nir, bidx_birth, ref, digest, identity, coverage_start, coverage_end, tp_domains)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        " bidx_nir, bidx_birth, ref, digest, identity, coverage_start, coverage_end, tp_domains,"
+        " import_run, import_line)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     [W_BEN_UPDATE] =
         "UPDATE beneficiary SET contract_id = ?2, quality = ?5, nir_own = ?6, bidx_nir = ?7,"
         " bidx_birth = ?8, digest = ?10, identity = ?11, coverage_start = ?12,"
-        " coverage_end = ?13, tp_domains = ?14 WHERE bidx_member = ?3 AND rank = ?4",
+        " coverage_end = ?13, tp_domains = ?14, import_run = ?15, import_line = ?16"
+        " WHERE id = ?17",
+    /* An unchanged row seen by an import: only the run and the line are recorded. */
+    [W_BEN_MARK] = "UPDATE beneficiary SET import_run = ?2, import_line = ?3 WHERE id = ?1",
     [W_AMC_ID] = "SELECT id FROM amc WHERE number = ?1",
     [W_CONTRACT_ID] = "SELECT id FROM contract WHERE amc_id = ?1 AND code = ?2",
     [W_TOKEN_INSERT] = "INSERT INTO api_token(ps_id, hash, label, scopes, created_at,"
@@ -885,35 +898,64 @@ static enum tp_err resolve_ids(struct sq *s, struct id_cache *c, const struct tp
     return TP_OK;
 }
 
-static enum tp_err sq_beneficiaries_upsert(void *impl, const struct tp_sealed_beneficiary *rows,
-                                           size_t n, int *changed)
+/* The writes of beneficiaries_upsert (run 0) and beneficiaries_import (run > 0): one
+ * transaction, a digest lookup by (member, rank) per row, then an INSERT, an UPDATE, or
+ * nothing for an unchanged row. With a run, every row records (run, its line), unchanged
+ * rows included, and a row whose (member, rank) already carries the run is a duplicate:
+ * not written. Within the transaction the rows are seen in order, so of two rows with the
+ * same key in one batch the first (rows[] order) is written and the second is the duplicate. */
+static enum tp_err ben_write(struct sq *s, const struct tp_sealed_beneficiary *rows, size_t n,
+                             int64_t run, const int64_t *lines, int *changed, int64_t *first)
 {
-    struct sq *s = impl;
     struct id_cache cache = {.amc = "", .contract = ""};
     pthread_mutex_lock(&s->wmu);
     enum tp_err rc = begin(s);
     for (size_t i = 0; rc == TP_OK && i < n; i++) {
         const struct tp_sealed_beneficiary *r = &rows[i];
         const struct tp_beneficiary *b = r->plain;
+        int64_t line = run ? lines[i] : 0;
         if (changed)
-            changed[i] = 0;
+            changed[i] = TP_BEN_UNCHANGED;
+        if (first)
+            first[i] = 0;
         rc = resolve_ids(s, &cache, b);
         if (rc != TP_OK)
             break;
-        /* Unchanged row (same digest): leave it, ciphertext included, untouched. */
         sqlite3_stmt *st = wst(s, W_BEN_DIGEST);
         sqlite3_bind_blob(st, 1, r->bidx_member, TP_BIDX_LEN, SQLITE_STATIC);
         sqlite3_bind_int(st, 2, b->rank);
         int step = sqlite3_step(st);
-        int same = step == SQLITE_ROW && sqlite3_column_bytes(st, 0) == TP_BIDX_LEN &&
+        int same = 0;
+        int64_t id = 0, row_run = 0, row_line = 0;
+        if (step == SQLITE_ROW) {
+            same = sqlite3_column_bytes(st, 0) == TP_BIDX_LEN &&
                    memcmp(sqlite3_column_blob(st, 0), r->digest, TP_BIDX_LEN) == 0;
+            id = sqlite3_column_int64(st, 1);
+            row_run = sqlite3_column_int64(st, 2);
+            row_line = sqlite3_column_int64(st, 3);
+        }
         sqlite3_reset(st);
         if (step != SQLITE_ROW && step != SQLITE_DONE) {
             rc = sq_error(s->w, "beneficiary digest");
             break;
         }
-        if (same)
+        if (run && step == SQLITE_ROW && row_run == run) {
+            changed[i] = TP_BEN_DUPLICATE;
+            first[i] = row_line;
             continue;
+        }
+        if (same) {
+            /* Unchanged row (same digest): leave it, ciphertext included, untouched; an
+             * import records that it saw it, and where. */
+            if (run) {
+                st = wst(s, W_BEN_MARK);
+                sqlite3_bind_int64(st, 1, id);
+                sqlite3_bind_int64(st, 2, run);
+                sqlite3_bind_int64(st, 3, line);
+                rc = step_done(s, st, "beneficiary mark");
+            }
+            continue;
+        }
         st = wst(s, step == SQLITE_ROW ? W_BEN_UPDATE : W_BEN_INSERT);
         sqlite3_bind_int64(st, 1, cache.amc_id);
         sqlite3_bind_int64(st, 2, cache.contract_id);
@@ -929,14 +971,59 @@ static enum tp_err sq_beneficiaries_upsert(void *impl, const struct tp_sealed_be
         sqlite3_bind_int(st, 12, b->coverage_start);
         sqlite3_bind_int(st, 13, b->coverage_end);
         sqlite3_bind_int64(st, 14, b->tp_domains);
+        sqlite3_bind_int64(st, 15, run);
+        sqlite3_bind_int64(st, 16, line);
+        if (step == SQLITE_ROW)
+            sqlite3_bind_int64(st, 17, id);
         rc = step_done(s, st, "beneficiary upsert");
         if (rc == TP_OK && changed)
-            changed[i] = 1;
+            changed[i] = TP_BEN_WRITTEN;
     }
     rc = finish(s, rc);
     pthread_mutex_unlock(&s->wmu);
     if (rc != TP_OK && changed)
         memset(changed, 0, n * sizeof *changed);
+    if (rc != TP_OK && first)
+        memset(first, 0, n * sizeof *first);
+    return rc;
+}
+
+static enum tp_err sq_beneficiaries_upsert(void *impl, const struct tp_sealed_beneficiary *rows,
+                                           size_t n, int *changed)
+{
+    return ben_write(impl, rows, n, 0, NULL, changed, NULL);
+}
+
+static enum tp_err sq_beneficiaries_import(void *impl, const struct tp_sealed_beneficiary *rows,
+                                           size_t n, int64_t run, const int64_t *lines,
+                                           int *changed, int64_t *first)
+{
+    if (run <= 0 || (n > 0 && (!lines || !changed || !first)))
+        return TP_ERR_INVALID;
+    return ben_write(impl, rows, n, run, lines, changed, first);
+}
+
+/* A new run number: the id of a new import_run row (AUTOINCREMENT: never reused, so greater
+ * than every earlier run's). Not synced on its own: a batch written with this run is synced
+ * after it, and a run that wrote nothing may lose its number harmlessly. */
+static enum tp_err sq_import_run_begin(void *impl, int64_t *run)
+{
+    struct sq *s = impl;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    sqlite3_stmt *st = NULL;
+    pthread_mutex_lock(&s->wmu);
+    enum tp_err rc;
+    if (sqlite3_prepare_v2(s->w, "INSERT INTO import_run(started_ms) VALUES (?1) RETURNING id", -1,
+                           &st, NULL) != SQLITE_OK) {
+        rc = sq_error(s->w, "import run");
+    } else {
+        sqlite3_bind_int64(st, 1, now_ms);
+        rc = step_id(s, st, run, "import run");
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->wmu);
     return rc;
 }
 
@@ -1534,6 +1621,8 @@ static const struct tp_store_ops sqlite_ops = {
     .ps_find = sq_ps_find,
     .beneficiaries_upsert = sq_beneficiaries_upsert,
     .bulk_load = sq_bulk_load,
+    .beneficiaries_import = sq_beneficiaries_import,
+    .import_run_begin = sq_import_run_begin,
     .beneficiary_find_by_nir = sq_ben_by_nir,
     .beneficiary_find_by_birth = sq_ben_by_birth,
     .token_insert = sq_token_insert,
