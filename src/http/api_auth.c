@@ -121,9 +121,11 @@ static struct tp_login_failures *fail_slot(struct tp_auth_state *a, const uint8_
     return &victim->f;
 }
 
-/* 0 when a login attempt may be evaluated now, else the ms to wait. */
+/* 0 when an attempt may be evaluated now, else the ms to wait. Sign-ins (per_source) also
+ * spend the source address's login budget; checks made inside a session (step-up, current
+ * password) only have their failure window. */
 static int64_t throttle_check(const struct tp_app *app, const char *login, const char *source,
-                              int64_t now_ms)
+                              int64_t now_ms, int per_source)
 {
     struct tp_auth_state *a = app->auth;
     int64_t interval = app->login_ip_interval_ms > 0 ? app->login_ip_interval_ms : IP_INTERVAL_MS;
@@ -135,7 +137,7 @@ static int64_t throttle_check(const struct tp_app *app, const char *login, const
     keyed(a, source, NULL, ik);
     pthread_mutex_lock(&a->mu);
     int64_t wait = tp_throttle_wait_ms(fail_slot(a, k), now_ms);
-    if (wait == 0) {
+    if (wait == 0 && per_source) {
         struct ip_entry *ip = &a->ips[((uint32_t)ik[0] | (uint32_t)ik[1] << 8) % IP_SLOTS];
         if (!ip->used || memcmp(ip->key, ik, 16) != 0) {
             memset(ip, 0, sizeof *ip);
@@ -162,6 +164,26 @@ static void throttle_outcome(struct tp_auth_state *a, const char *login, const c
     else
         tp_throttle_failed(f, now_ms);
     pthread_mutex_unlock(&a->mu);
+}
+
+int64_t tp_auth_throttle_wait(const struct tp_app *app, const char *key, const char *source,
+                              int64_t now_ms)
+{
+    return throttle_check(app, key, source, now_ms, 0);
+}
+
+void tp_auth_throttle_record(const struct tp_app *app, const char *key, const char *source,
+                             int64_t now_ms, int ok)
+{
+    throttle_outcome(app->auth, key, source, now_ms, ok);
+}
+
+void tp_http_respond_throttled(struct tp_http_response *resp, int64_t wait_ms)
+{
+    tp_http_respond_error(resp, TP_ERR_BUSY, "too_many_attempts",
+                          "too many attempts; wait before trying again");
+    resp->status = 429;
+    resp->retry_after_s = (int)((wait_ms + 999) / 1000);
 }
 
 /* --- sessions --------------------------------------------------------------------------- */
@@ -333,7 +355,7 @@ void tp_api_login(const struct tp_http_request *req, struct tp_http_response *re
                               "\"login\" and \"password\" are required");
         return;
     }
-    int64_t wait = throttle_check(req->app, login, req->source, req->now_ms);
+    int64_t wait = throttle_check(req->app, login, req->source, req->now_ms, 1);
     if (wait > 0) {
         tp_http_auth_event(req->app, req, 0, login, "login", "throttled", "");
         tp_http_respond_error(resp, TP_ERR_BUSY, "too_many_attempts",
@@ -427,6 +449,17 @@ void tp_api_step_up(const struct tp_http_request *req, struct tp_http_response *
         json_decref(o);
         return;
     }
+    /* A session holder guessing step-up codes: the same failure window as sign-ins, keyed by
+     * account, so 10^6 codes cannot be tried at request speed. */
+    char key[48];
+    snprintf(key, sizeof key, "step-up#%lld", (long long)req->who->account_id);
+    int64_t wait = tp_auth_throttle_wait(req->app, key, req->source, req->now_ms);
+    if (wait > 0) {
+        json_decref(o);
+        tp_http_auth_event(req->app, req, req->who->account_id, NULL, "step_up", "throttled", "");
+        tp_http_respond_throttled(resp, wait);
+        return;
+    }
     struct tp_store *st = req->app->store;
     const struct tp_store_ops *ops = tp_store_ops(st);
     void *impl = tp_store_impl(st);
@@ -450,6 +483,7 @@ void tp_api_step_up(const struct tp_http_request *req, struct tp_http_response *
     json_decref(o);
     if (e == TP_OK)
         e = ops->session_step_up(impl, req->who->session_id, req->now_ms);
+    tp_auth_throttle_record(req->app, key, req->source, req->now_ms, e == TP_OK);
     tp_http_auth_event(req->app, req, req->who->account_id, NULL, "step_up",
                        e == TP_OK ? "ok" : "invalid_code", "");
     if (e != TP_OK) {
@@ -501,6 +535,9 @@ static void password_run(void *arg, struct tp_http_response *resp)
     j->req.source = j->source;
     char h[TP_PASSWORD_HASH_MAX];
     enum tp_err e = tp_password_verify(j->hash, j->current, j->current_len);
+    char key[48];
+    snprintf(key, sizeof key, "password#%lld", (long long)j->account_id);
+    tp_auth_throttle_record(j->app, key, j->source, j->req.now_ms, e == TP_OK);
     if (e == TP_OK)
         e = tp_password_hash(j->next, j->next_len, h);
     if (e == TP_OK)
@@ -537,6 +574,14 @@ void tp_api_password_change(const struct tp_http_request *req, struct tp_http_re
             tp_http_respond_error(resp, TP_ERR_INVALID, "missing_field",
                                   "\"current_password\" and \"new_password\" are required");
         json_decref(o);
+        return;
+    }
+    char key[48];
+    snprintf(key, sizeof key, "password#%lld", (long long)req->who->account_id);
+    int64_t wait = tp_auth_throttle_wait(req->app, key, req->source, req->now_ms);
+    if (wait > 0) {
+        json_decref(o);
+        tp_http_respond_throttled(resp, wait);
         return;
     }
     struct tp_account_row a;

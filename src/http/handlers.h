@@ -74,6 +74,15 @@ void tp_http_auth_event(struct tp_app *app, const struct tp_http_request *req, i
                         const char *login, const char *kind, const char *outcome,
                         const char *detail);
 
+/* Failure windows of core/throttle.h for any repeated secret check (sign-in, step-up, current
+ * password), keyed by `key` and the caller's network (api_auth.c). */
+int64_t tp_auth_throttle_wait(const struct tp_app *app, const char *key, const char *source,
+                              int64_t now_ms);
+void tp_auth_throttle_record(const struct tp_app *app, const char *key, const char *source,
+                             int64_t now_ms, int ok);
+/* 429 too_many_attempts with Retry-After. */
+void tp_http_respond_throttled(struct tp_http_response *resp, int64_t wait_ms);
+
 /* The endpoints. */
 void tp_api_health(const struct tp_http_request *req, struct tp_http_response *resp);
 void tp_api_metrics(const struct tp_http_request *req, struct tp_http_response *resp);

@@ -371,6 +371,17 @@ static void handle(struct server *s, struct req *r)
     }
     struct tp_object obj;
     memset(&obj, 0, sizeof obj);
+    /* Role and credential first, without the object: a caller whose role may not do this at
+     * all learns nothing about which objects exist (same 403 for any id). */
+    enum tp_authz_result pre = tp_authz_decide(rt->op, hr.who, NULL, now);
+    if (rt->resolver && (pre == TP_AUTHZ_FORBIDDEN || pre == TP_AUTHZ_UNAUTHENTICATED)) {
+        tp_http_auth_event(s->app, &hr, r->who.account_id, NULL, "authz", tp_authz_result_name(pre),
+                           tp_op_name(rt->op));
+        tp_http_respond_error(resp, pre == TP_AUTHZ_FORBIDDEN ? TP_ERR_FORBIDDEN : TP_ERR_AUTH,
+                              tp_authz_result_name(pre),
+                              "this operation is not allowed for this account");
+        return;
+    }
     if (rt->resolver && hr.who) {
         enum tp_err e = rt->resolver(&hr, &obj);
         if (e == TP_ERR_NOT_FOUND) {
