@@ -15,71 +15,6 @@
 #include "core/csv.h"
 #include "core/validate.h"
 
-/* ---- The set of (member, rank) keys seen in this file -------------------------------------
- *
- * Keyed on the row's member blind index (a keyed BLAKE2b, so uniformly spread and not
- * steerable by whoever wrote the file): its first 11 bytes plus the rank. Two different
- * (member, rank) pairs clash with probability about n^2 / 2^89, nil for any real file. The
- * line of the first occurrence is kept for the report. */
-
-#define KEY_LEN 12
-
-struct slot {
-    uint8_t key[KEY_LEN];
-    uint32_t line; /* 0: empty slot (line 1 is the header, never a row) */
-};
-
-struct seen {
-    struct slot *slots;
-    size_t cap; /* power of two */
-    size_t n;
-};
-
-static uint64_t slot_hash(const uint8_t key[KEY_LEN])
-{
-    uint64_t h;
-    memcpy(&h, key, sizeof h);
-    return h;
-}
-
-static enum tp_err seen_grow(struct seen *s)
-{
-    size_t cap = s->cap ? s->cap * 2 : 4096;
-    struct slot *slots = calloc(cap, sizeof *slots);
-    if (!slots)
-        return TP_ERR_NOMEM;
-    for (size_t i = 0; i < s->cap; i++) {
-        if (!s->slots[i].line)
-            continue;
-        size_t j = (size_t)slot_hash(s->slots[i].key) & (cap - 1);
-        while (slots[j].line)
-            j = (j + 1) & (cap - 1);
-        slots[j] = s->slots[i];
-    }
-    free(s->slots);
-    s->slots = slots;
-    s->cap = cap;
-    return TP_OK;
-}
-
-/* Adds key seen at `line`. Returns the line of an earlier occurrence, 0 if none (then the
- * key is added), or -1 out of memory. */
-static int64_t seen_add(struct seen *s, const uint8_t key[KEY_LEN], uint32_t line)
-{
-    if ((s->n + 1) * 4 > s->cap * 3 && seen_grow(s) != TP_OK)
-        return -1;
-    size_t j = (size_t)slot_hash(key) & (s->cap - 1);
-    while (s->slots[j].line) {
-        if (memcmp(s->slots[j].key, key, KEY_LEN) == 0)
-            return s->slots[j].line;
-        j = (j + 1) & (s->cap - 1);
-    }
-    memcpy(s->slots[j].key, key, KEY_LEN);
-    s->slots[j].line = line;
-    s->n++;
-    return 0;
-}
-
 /* ---- Progress bar ------------------------------------------------------------------------- */
 
 static double now_s(void)
@@ -173,11 +108,36 @@ static FILE *report_open(const struct tp_import_opts *o, int regular, struct tp_
  * slower side.
  *
  * A batch is sealed in the order of its member blind index: the (member, rank) index and the
- * digest lookup then walk their B-tree forwards instead of jumping at random. */
+ * digest lookup then walk their B-tree forwards instead of jumping at random.
+ *
+ * Duplicates: a (member, rank) given twice in the file is found by the store, not in memory.
+ * Every row this import writes or finds unchanged is stored with the run's number and its
+ * line (store.h, beneficiaries_import), so a later row with the same key, in the same batch
+ * or any later one, finds the run's mark and the line of the first occurrence. Memory stays
+ * the same whatever the file's length.
+ *
+ * The report stays in file order although duplicates are only known once their batch is
+ * written: the rows rejected while a batch fills travel with it, and the writer, after the
+ * commit, writes them merged with the batch's duplicates. Since a batch also goes to the writer
+ * when its list of rejections is full, that list is bounded too. */
+
+#define REJECTS_MAX 8192 /* rejections carried by one batch */
+#define REASON_MAX 112   /* longest reason: tp_beneficiary_from_csv's are under 96 bytes */
 
 struct sort_key {
     uint8_t bidx[TP_BIDX_LEN]; /* the member blind index */
     uint32_t row;              /* index in rows[] */
+    int64_t line;              /* the row's line in the file */
+};
+
+struct reject {
+    int64_t line;
+    const char *column; /* a static column name, "" for the record as a whole */
+    char reason[REASON_MAX];
+};
+
+struct dup {
+    int64_t line, first;
 };
 
 struct batch {
@@ -185,7 +145,11 @@ struct batch {
     struct tp_beneficiary *rows;          /* validated, in file order */
     struct sort_key *keys;                /* keys[i] for rows[i], then sorted */
     struct tp_sealed_beneficiary *sealed; /* in key order */
-    int *changed;
+    int64_t *lines;                       /* lines[i]: the line of sealed[i] */
+    int *changed;                         /* TP_BEN_* of sealed[i], from the store */
+    int64_t *first;                       /* TP_BEN_DUPLICATE: the line of the first occurrence */
+    struct reject *rejects;               /* rows rejected while this batch filled, in order */
+    size_t nrejects;
     uint64_t first_line, last_line;
     int at_writer; /* handed to the writer and not yet given back */
 };
@@ -196,8 +160,9 @@ struct importer {
     const struct tp_store_ops *ops;
     void *impl;
     struct tp_import_stats *st;
-    FILE *report;
+    FILE *report; /* written by the writer thread only, while it runs */
     struct progress progress;
+    int64_t run; /* this import's run number (store.h, import_run_begin) */
 
     struct tp_csv csv;
     struct tp_csv_record rec;
@@ -205,11 +170,11 @@ struct importer {
     struct tp_ben_header header;
     struct tp_ben_rules rules;
     char (*contracts)[TP_CODE_MAX];
-    struct seen seen;
 
     size_t batch_max;
     struct batch buf[2];
     struct batch *fill; /* the buffer being filled */
+    struct dup *dups;   /* the writer's: duplicates of the batch being reported */
 
     /* Hand-over to the writer thread, under mu. */
     pthread_mutex_t mu;
@@ -220,17 +185,43 @@ struct importer {
     char write_msg[512];
 };
 
-static void reject(struct importer *im, uint64_t line, const char *column, const char *reason)
-{
-    im->st->rejected++;
-    report_row(im->report, line, column, reason);
-}
-
 static int key_cmp(const void *a, const void *b)
 {
     const struct sort_key *x = a, *y = b;
     int c = memcmp(x->bidx, y->bidx, TP_BIDX_LEN);
     return c ? c : (x->row > y->row) - (x->row < y->row);
+}
+
+static int dup_cmp(const void *a, const void *b)
+{
+    const struct dup *x = a, *y = b;
+    return (x->line > y->line) - (x->line < y->line);
+}
+
+/* Writes the report rows of a written batch, in line order: its rejections (already in order)
+ * merged with its duplicates (sorted here: the batch was written in key order). Returns how
+ * many. On the writer thread. */
+static uint64_t report_batch(struct importer *im, const struct batch *b, int written)
+{
+    size_t nd = 0;
+    for (size_t i = 0; written && i < b->n; i++)
+        if (b->changed[i] == TP_BEN_DUPLICATE)
+            im->dups[nd++] = (struct dup){.line = b->lines[i], .first = b->first[i]};
+    qsort(im->dups, nd, sizeof *im->dups, dup_cmp);
+    size_t r = 0, d = 0;
+    while (r < b->nrejects || d < nd) {
+        if (d == nd || (r < b->nrejects && b->rejects[r].line < im->dups[d].line)) {
+            const struct reject *x = &b->rejects[r++];
+            report_row(im->report, (uint64_t)x->line, x->column, x->reason);
+        } else {
+            char why[64];
+            snprintf(why, sizeof why, "duplicate of line %lld", (long long)im->dups[d].first);
+            report_row(im->report, (uint64_t)im->dups[d].line,
+                       tp_ben_col_name(TP_COL_MEMBER_NUMBER), why);
+            d++;
+        }
+    }
+    return b->nrejects + nd;
 }
 
 static void *writer_main(void *arg)
@@ -249,15 +240,22 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&im->mu);
 
         /* After a failure, later batches are dropped: the rows before the failed batch are
-         * imported, the rest is not, and the message says where that boundary is. */
-        enum tp_err rc =
-            failed ? TP_OK : im->ops->beneficiaries_upsert(im->impl, b->sealed, b->n, b->changed);
-        uint64_t imported = 0;
-        if (!failed && rc == TP_OK)
-            for (size_t i = 0; i < b->n; i++)
-                imported += b->changed[i] != 0;
+         * imported, the rest is not, and the message says where that boundary is. Their
+         * rejections are still reported. */
+        enum tp_err rc = TP_OK;
+        if (!failed && b->n > 0)
+            rc = im->ops->beneficiaries_import(im->impl, b->sealed, b->n, im->run, b->lines,
+                                               b->changed, b->first);
+        int written = !failed && rc == TP_OK;
+        uint64_t imported = 0, dups = 0;
+        for (size_t i = 0; written && i < b->n; i++) {
+            imported += b->changed[i] == TP_BEN_WRITTEN;
+            dups += b->changed[i] == TP_BEN_DUPLICATE;
+        }
+        uint64_t rejected = report_batch(im, b, written);
 
         pthread_mutex_lock(&im->mu);
+        im->st->rejected += rejected;
         if (!failed && rc != TP_OK) {
             im->write_rc = rc;
             snprintf(im->write_msg, sizeof im->write_msg,
@@ -265,9 +263,9 @@ static void *writer_main(void *arg)
                      "before line %llu are imported, re-run the import to complete it",
                      tp_err_name(rc), (unsigned long long)b->first_line,
                      (unsigned long long)b->last_line, (unsigned long long)b->first_line);
-        } else if (!failed) {
+        } else if (written && b->n > 0) {
             im->st->imported += imported;
-            im->st->unchanged += b->n - imported;
+            im->st->unchanged += b->n - imported - dups;
             im->st->batches++;
         }
         b->at_writer = 0;
@@ -286,14 +284,17 @@ static enum tp_err hand_over(struct importer *im, char *msg, size_t msglen)
         qsort(b->keys, b->n, sizeof *b->keys, key_cmp);
         for (size_t i = 0; i < b->n; i++) {
             enum tp_err rc = tp_beneficiary_seal(im->keys, &b->rows[b->keys[i].row], &b->sealed[i]);
-            if (rc != TP_OK)
+            if (rc != TP_OK) {
+                im->fill = NULL;
                 return tp_fail(msg, msglen, rc, "cannot seal a row (%s)", tp_err_name(rc));
+            }
+            b->lines[i] = b->keys[i].line;
         }
     }
     pthread_mutex_lock(&im->mu);
-    while (im->pending && im->write_rc == TP_OK)
+    while (im->pending)
         pthread_cond_wait(&im->cv, &im->mu);
-    if (b->n > 0 && im->write_rc == TP_OK) {
+    if (b->n > 0 || b->nrejects > 0) {
         b->at_writer = 1;
         im->pending = b;
         pthread_cond_broadcast(&im->cv);
@@ -307,9 +308,31 @@ static enum tp_err hand_over(struct importer *im, char *msg, size_t msglen)
     pthread_mutex_unlock(&im->mu);
     if (rc == TP_OK) {
         next->n = 0;
+        next->nrejects = 0;
         im->fill = next;
+    } else {
+        im->fill = NULL; /* the import stops: nothing more to fill or hand over */
     }
     return rc;
+}
+
+/* Lists a row as rejected: it travels with the batch being filled, which goes to the writer
+ * first if its list is full. */
+static enum tp_err reject(struct importer *im, uint64_t line, const char *column,
+                          const char *reason, char *msg, size_t msglen)
+{
+    if (im->fill->nrejects == REJECTS_MAX) {
+        enum tp_err rc = hand_over(im, msg, msglen);
+        if (rc != TP_OK)
+            return rc;
+    }
+    struct reject *x = &im->fill->rejects[im->fill->nrejects++];
+    x->line = (int64_t)line;
+    x->column = column;
+    size_t len = strnlen(reason, sizeof x->reason - 1); /* cut, should a reason ever be longer */
+    memcpy(x->reason, reason, len);
+    x->reason[len] = '\0';
+    return TP_OK;
 }
 
 static enum tp_err on_record(struct importer *im, enum tp_csv_status cs, char *msg, size_t msglen)
@@ -332,39 +355,21 @@ static enum tp_err on_record(struct importer *im, enum tp_csv_status cs, char *m
                        "more than %llu rows: split the file (the rows before line %llu are "
                        "imported)",
                        (unsigned long long)TP_IMPORT_MAX_ROWS, (unsigned long long)r->line);
-    if (cs == TP_CSV_ERROR) {
-        reject(im, r->line, "", r->error);
-        return TP_OK;
-    }
+    if (cs == TP_CSV_ERROR)
+        return reject(im, r->line, "", r->error, msg, msglen);
     struct batch *bt = im->fill;
     struct tp_beneficiary *b = &bt->rows[bt->n];
     int bad = -1;
     char reason[160];
     if (tp_beneficiary_from_csv(r->fields, r->nfields, &im->header, &im->rules, b, &bad, reason,
-                                sizeof reason) != TP_OK) {
-        reject(im, r->line, bad >= 0 ? tp_ben_col_name((enum tp_ben_col)bad) : "", reason);
-        return TP_OK;
-    }
+                                sizeof reason) != TP_OK)
+        return reject(im, r->line, bad >= 0 ? tp_ben_col_name((enum tp_ben_col)bad) : "", reason,
+                      msg, msglen);
 
     struct sort_key *k = &bt->keys[bt->n];
     tp_bidx_member(im->keys, b->amc, b->member, k->bidx);
     k->row = (uint32_t)bt->n;
-    uint8_t key[KEY_LEN];
-    memcpy(key, k->bidx, KEY_LEN - 1);
-    key[KEY_LEN - 1] = (uint8_t)b->rank;
-    /* Line numbers of rows fit 32 bits: TP_IMPORT_MAX_ROWS rows of at most 4 KiB each does
-     * not hold that many lines, but saturate rather than wrap all the same. */
-    uint32_t line32 = r->line > UINT32_MAX ? UINT32_MAX : (uint32_t)r->line;
-    int64_t first = seen_add(&im->seen, key, line32);
-    if (first < 0)
-        return tp_fail(msg, msglen, TP_ERR_NOMEM, "out of memory at line %llu",
-                       (unsigned long long)r->line);
-    if (first > 0) {
-        char dup[64];
-        snprintf(dup, sizeof dup, "duplicate of line %lld", (long long)first);
-        reject(im, r->line, tp_ben_col_name(TP_COL_MEMBER_NUMBER), dup);
-        return TP_OK;
-    }
+    k->line = (int64_t)r->line;
     if (bt->n == 0)
         bt->first_line = r->line;
     bt->last_line = r->line;
@@ -441,8 +446,16 @@ static enum tp_err produce(struct importer *im, int fd, char *msg, size_t msglen
     if (rc == TP_OK && !im->have_header)
         rc = tp_fail(msg, msglen, TP_ERR_INVALID, "%s is empty: expected a header line",
                      im->o->path);
-    if (rc == TP_OK)
-        rc = hand_over(im, msg, msglen); /* the last, partial batch */
+    /* The last, partial batch; also after a read error or too many rows, so that the rows
+     * before the failure are imported and reported, as the message says. */
+    if (rc == TP_OK) {
+        rc = hand_over(im, msg, msglen);
+    } else if (im->fill && (rc == TP_ERR_TOO_BIG || rc == TP_ERR_IO)) {
+        char hmsg[512];
+        enum tp_err hrc = hand_over(im, hmsg, sizeof hmsg);
+        if (hrc != TP_OK)
+            tp_fail(msg, msglen, hrc, "%s", hmsg);
+    }
     sodium_memzero(buf, TP_IMPORT_CHUNK);
     free(buf);
     return rc;
@@ -471,8 +484,13 @@ static enum tp_err batch_alloc(struct batch *b, size_t n)
     b->rows = calloc(n, sizeof *b->rows);
     b->keys = calloc(n, sizeof *b->keys);
     b->sealed = calloc(n, sizeof *b->sealed);
+    b->lines = calloc(n, sizeof *b->lines);
     b->changed = calloc(n, sizeof *b->changed);
-    return b->rows && b->keys && b->sealed && b->changed ? TP_OK : TP_ERR_NOMEM;
+    b->first = calloc(n, sizeof *b->first);
+    b->rejects = calloc(REJECTS_MAX, sizeof *b->rejects);
+    return b->rows && b->keys && b->sealed && b->lines && b->changed && b->first && b->rejects
+               ? TP_OK
+               : TP_ERR_NOMEM;
 }
 
 static void batch_free(struct batch *b, size_t n)
@@ -483,7 +501,10 @@ static void batch_free(struct batch *b, size_t n)
     free(b->rows);
     free(b->keys);
     free(b->sealed);
+    free(b->lines);
     free(b->changed);
+    free(b->first);
+    free(b->rejects);
 }
 
 enum tp_err tp_import_beneficiaries(const struct tp_keys *keys, struct tp_store *store,
@@ -502,6 +523,13 @@ enum tp_err tp_import_beneficiaries(const struct tp_keys *keys, struct tp_store 
     pthread_cond_init(&im.cv, NULL);
 
     enum tp_err rc = load_contracts(&im, msg, msglen);
+    if (rc == TP_OK && !im.ops->import_run_begin)
+        rc = tp_fail(msg, msglen, TP_ERR_INTERNAL, "this store cannot import");
+    if (rc == TP_OK) {
+        rc = im.ops->import_run_begin(im.impl, &im.run);
+        if (rc != TP_OK)
+            tp_fail(msg, msglen, rc, "cannot start the import (%s)", tp_err_name(rc));
+    }
     int fd = -1;
     if (rc == TP_OK) {
         fd = open(o->path, O_RDONLY | O_CLOEXEC);
@@ -517,7 +545,8 @@ enum tp_err tp_import_beneficiaries(const struct tp_keys *keys, struct tp_store 
         im.progress.on = o->progress;
         im.progress.size = S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0;
         if (batch_alloc(&im.buf[0], im.batch_max) != TP_OK ||
-            batch_alloc(&im.buf[1], im.batch_max) != TP_OK || seen_grow(&im.seen) != TP_OK)
+            batch_alloc(&im.buf[1], im.batch_max) != TP_OK ||
+            !(im.dups = calloc(im.batch_max, sizeof *im.dups)))
             rc = tp_fail(msg, msglen, TP_ERR_NOMEM, "out of memory");
         im.fill = &im.buf[0];
     }
@@ -546,7 +575,7 @@ enum tp_err tp_import_beneficiaries(const struct tp_keys *keys, struct tp_store 
     sodium_memzero(&im.rec, sizeof im.rec);
     batch_free(&im.buf[0], im.batch_max);
     batch_free(&im.buf[1], im.batch_max);
-    free(im.seen.slots);
+    free(im.dups);
     free(im.contracts);
     pthread_mutex_destroy(&im.mu);
     pthread_cond_destroy(&im.cv);

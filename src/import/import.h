@@ -4,11 +4,11 @@
  * seals it (security/keys.h) and upserts the valid rows through the store in batches, one
  * transaction per batch, on a writer thread while the next batch is parsed and sealed.
  *
- * Memory does not depend on the file size, except for the set of (member, rank) keys seen,
- * used to report duplicate rows: 16 bytes per slot, slots a power of two at most 3/4 full
- * (32 MiB for 1M rows), hence the TP_IMPORT_MAX_ROWS cap. The rest is fixed: two batch
- * buffers (about 870 bytes a row: 87 MiB at the default batch size), a 1 MiB read buffer,
- * and the store's bulk-load page cache (store.h).
+ * Memory does not depend on the file size: two batch buffers (about 900 bytes a row: 90 MiB at
+ * the default batch size), a 1 MiB read buffer, and the store's bulk-load page cache (store.h).
+ * A (member, rank) given twice in the file is found by the store, not in memory: each row is
+ * written with this import's run number and its line (store.h, beneficiaries_import), and a
+ * later row with the same key is reported as a duplicate of that line.
  *
  * Batch size: every commit rewrites the index pages the batch touched, and with random keys
  * (blind indexes) a batch of 50,000 touches most of them once the table holds a million
@@ -18,7 +18,8 @@
  *
  * Guarantees:
  * - a batch is written whole or not at all: a crash leaves complete rows of whole batches;
- * - importing the same file again changes nothing (rows are compared by keyed digest);
+ * - importing the same file again changes no beneficiary's data (rows are compared by keyed
+ *   digest; only the run and line recorded on each row change);
  * - rejected rows are listed (line, column, reason) in a report that holds no personal data;
  *   they do not stop the import. */
 #ifndef TP_IMPORT_IMPORT_H

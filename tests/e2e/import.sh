@@ -135,6 +135,79 @@ rc=$?
 check "clean file through a pipe: exit status 0, 500 imported (got $rc)" eval '[ $rc = 0 ] && [ "$(stat_of imported "$tmp/out5")" = 500 ]'
 check "clean file: the report has its header only" eval '[ "$(cat "$tmp/clean.report")" = "line,column,reason" ]'
 
+# ---- Duplicates: found in the database, at any distance, in any batch ---------------------------
+# The (member, rank) pairs seen are not kept in memory: every row an import writes or finds
+# unchanged carries the run and its line, and a later row with the same key, in the same batch
+# or any later one, is a duplicate of that line. --batch 7 puts most first occurrences in
+# another transaction than their duplicates; --batch 1 all of them; --batch 1000 none.
+ddata=$tmp/dups
+"$bin" demo --data "$ddata" --beneficiaries 1 >/dev/null 2>&1 || die "demo for the duplicate tests failed"
+ddb=$ddata/opentp.db
+dcount() { sqlite3 "$ddb" "SELECT count(*) FROM beneficiary b JOIN amc a ON a.id = b.amc_id WHERE a.number = '$amc'"; }
+d0=$(dcount)
+"$bin" import gen-csv --data "$ddata" --amc "$amc" --rows 60 --seed 91 "$tmp/d60.csv" 2>/dev/null ||
+  die "gen-csv for the duplicate tests failed"
+# Data row k is on line k + 1. Appended: row 5 again with another coverage end (a duplicate
+# that differs from the first), row 10 with an impossible birth date (rejected for that, not as
+# a duplicate), rows 40, 1, 40 and 60 again, unchanged.
+row() { sed -n "$(($1 + 1))p" "$tmp/d60.csv"; }
+{
+  cat "$tmp/d60.csv"
+  row 5 | awk -F, 'BEGIN { OFS = "," } { $12 = "2029-12-31"; print }'
+  row 10 | awk -F, 'BEGIN { OFS = "," } { $6 = "2001-02-30"; print }'
+  row 40
+  row 1
+  row 40
+  row 60
+} >"$tmp/dups.csv"
+printf '%s\n' 'line,column,reason' \
+  '62,member_number,"duplicate of line 6"' \
+  '63,birth_date,"must be a date YYYY-MM-DD between 1900 and 2099"' \
+  '64,member_number,"duplicate of line 41"' \
+  '65,member_number,"duplicate of line 2"' \
+  '66,member_number,"duplicate of line 41"' \
+  '67,member_number,"duplicate of line 61"' >"$tmp/dups.expected"
+day_2029_12_31=$(($(date -ud 2029-12-31 +%s) / 86400))
+n2029() { sqlite3 "$ddb" "SELECT count(*) FROM beneficiary WHERE coverage_end = $day_2029_12_31"; }
+# dimport BATCH OUT: imports dups.csv in transactions of BATCH rows.
+dimport() {
+  "$bin" import beneficiaries --data "$ddata" --amc "$amc" --batch "$1" --report "$tmp/dups.report" "$tmp/dups.csv" >"$2" 2>&1
+}
+dimport 7 "$tmp/dout1"
+rc=$?
+check "duplicates, --batch 7: exit 3, 66 read, 60 imported, 0 unchanged, 6 rejected (got $rc)" \
+  eval '[ $rc = 3 ] && [ "$(stat_of read "$tmp/dout1")" = 66 ] && [ "$(stat_of imported "$tmp/dout1")" = 60 ] && [ "$(stat_of unchanged "$tmp/dout1")" = 0 ] && [ "$(stat_of rejected "$tmp/dout1")" = 6 ]'
+check "duplicates, --batch 7: each at its line, with the line of the first occurrence, in file order" \
+  diff -u "$tmp/dups.expected" "$tmp/dups.report"
+check "duplicates: 60 rows stored" eval '[ "$(dcount)" = $((d0 + 60)) ]'
+check "duplicates: the first occurrence is stored, not the later, different row" eval '[ "$(n2029)" = 0 ]'
+for b in 7 1 1000; do
+  dimport "$b" "$tmp/dout2"
+  rc=$?
+  check "re-import, --batch $b: exit 3, 0 imported, 60 unchanged, the same 6 rejected (got $rc)" \
+    eval '[ $rc = 3 ] && [ "$(stat_of imported "$tmp/dout2")" = 0 ] && [ "$(stat_of unchanged "$tmp/dout2")" = 60 ] && [ "$(stat_of rejected "$tmp/dout2")" = 6 ]'
+  check "re-import, --batch $b: unchanged rows given twice are still duplicates, same report" \
+    diff -u "$tmp/dups.expected" "$tmp/dups.report"
+done
+check "re-imports: still 60 rows, the first occurrences" eval '[ "$(dcount)" = $((d0 + 60)) ] && [ "$(n2029)" = 0 ]'
+# The first occurrence of row 40 changed (a later coverage end), its two copies not: the first
+# is written, the copies are still duplicates of its line.
+awk -F, 'BEGIN { OFS = "," } NR == 41 { $12 = "2029-12-31" } { print }' "$tmp/dups.csv" >"$tmp/dups2.csv"
+"$bin" import beneficiaries --data "$ddata" --amc "$amc" --batch 7 --report "$tmp/dups2.report" "$tmp/dups2.csv" >"$tmp/dout3" 2>&1
+check "first occurrence changed: 1 imported, 59 unchanged, the same report" \
+  eval '[ "$(stat_of imported "$tmp/dout3")" = 1 ] && [ "$(stat_of unchanged "$tmp/dout3")" = 59 ] && diff -q "$tmp/dups.expected" "$tmp/dups2.report"'
+check "first occurrence changed: it is stored" eval '[ "$(n2029)" = 1 ]'
+
+# Many rejected rows: a batch goes to the writer once it carries 8192 rejections, and the
+# report stays in file order across those early hand-overs. Every row of the 20,000-row file
+# made bad (a birth date in 1899) but one in 1000.
+awk -F, 'BEGIN { OFS = "," } NR > 1 && (NR - 1) % 1000 != 1 { $6 = "1899-06-15" } { print }' "$csv" >"$tmp/mostly_bad.csv"
+"$bin" import beneficiaries --data "$data" --amc "$amc" --report "$tmp/mostly_bad.report" "$tmp/mostly_bad.csv" >"$tmp/out_bad" 2>&1
+rc=$?
+check "mostly bad file: exit 3, 19980 rejected, 20 unchanged (got $rc)" eval '[ $rc = 3 ] && [ "$(stat_of rejected "$tmp/out_bad")" = 19980 ] && [ "$(stat_of unchanged "$tmp/out_bad")" = 20 ]'
+check "mostly bad file: the report lists them all, in line order" \
+  eval '[ "$(tail -n +2 "$tmp/mostly_bad.report" | wc -l)" = 19980 ] && tail -n +2 "$tmp/mostly_bad.report" | cut -d, -f1 | sort -n -c'
+
 # ---- SIGKILL in the middle of an import ----------------------------------------------------------
 kdata=$tmp/killed
 "$bin" demo --data "$kdata" --beneficiaries 1 >/dev/null 2>&1 || die "demo for the kill test failed"
