@@ -172,11 +172,11 @@ struct tp_store_ops {
     /* The importer's beneficiaries_upsert (same transaction, same digest rule), which also finds
      * a (member, rank) given twice in one file, in the database rather than in memory: every
      * row is recorded with `run` (> 0, from import_run_begin) and its line in the file,
-     * lines[i], unchanged rows included (only those two columns are then written); a row whose
-     * (member, rank) already carries `run` is not written. changed[i] receives TP_BEN_UNCHANGED,
-     * TP_BEN_WRITTEN or TP_BEN_DUPLICATE, and then first[i] the line recorded by the run's
-     * earlier row (0 otherwise). Of two rows of one call with the same key, the one earlier in
-     * rows[] is the first. lines, changed and first: n entries each, required. */
+     * lines[i], unchanged rows included (the row itself is then left alone); a row whose
+     * (member, rank) was already recorded with `run` is not written. changed[i] receives
+     * TP_BEN_UNCHANGED, TP_BEN_WRITTEN or TP_BEN_DUPLICATE, and then first[i] the line recorded by
+     * the run's earlier row (0 otherwise). Of two rows of one call with the same key, the one
+     * earlier in rows[] is the first. lines, changed and first: n entries each, required. */
     enum tp_err (*beneficiaries_import)(void *impl, const struct tp_sealed_beneficiary *rows,
                                         size_t n, int64_t run, const int64_t *lines, int *changed,
                                         int64_t *first);

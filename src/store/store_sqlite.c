@@ -94,12 +94,19 @@ static const char *const migrations[] = {
     " login_ref TEXT NOT NULL, kind TEXT NOT NULL, outcome TEXT NOT NULL,"
     " detail TEXT NOT NULL, source TEXT NOT NULL, request_id TEXT NOT NULL) STRICT;",
     /* 3: import runs (docs/IMPORT.md). A beneficiary row records the import run and the line
-     * of the file that last wrote it or found it unchanged, so that a (member, rank) given
+     * of the file that last wrote it (4: or found it unchanged), so that a (member, rank) given
      * twice in one file is found in the database, with the line of its first occurrence. */
     "CREATE TABLE import_run("
     " id INTEGER PRIMARY KEY AUTOINCREMENT, started_ms INTEGER NOT NULL) STRICT;"
     "ALTER TABLE beneficiary ADD COLUMN import_run INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE beneficiary ADD COLUMN import_line INTEGER NOT NULL DEFAULT 0;",
+    /* 4: the run and line of an import that found a beneficiary unchanged, apart from the row:
+     * recording them in the row rewrote its page (wide rows, one in ~13 per page), which a
+     * re-import in another order than the first did for most pages of the table at every
+     * batch; this narrow table is ~30 times smaller (docs/IMPORT.md). */
+    "CREATE TABLE import_seen("
+    " beneficiary_id INTEGER PRIMARY KEY REFERENCES beneficiary(id) ON DELETE CASCADE,"
+    " run INTEGER NOT NULL, line INTEGER NOT NULL) STRICT;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -182,6 +189,7 @@ enum {
     W_BEN_INSERT,
     W_BEN_UPDATE,
     W_BEN_MARK,
+    W_BEN_MARK_NEW,
     W_AMC_ID,
     W_CONTRACT_ID,
     W_TOKEN_INSERT,
@@ -228,8 +236,9 @@ static const char *const write_sql[W_COUNT] = {
         " bic) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(identifier) DO UPDATE"
         " SET profession = ?2, finess = ?3, rpps = ?4, am_number = ?5, name = ?6,"
         " address = ?7, iban = ?8, bic = ?9 RETURNING id",
-    [W_BEN_DIGEST] = "SELECT digest, id, import_run, import_line FROM beneficiary"
-                     " WHERE bidx_member = ?1 AND rank = ?2",
+    [W_BEN_DIGEST] = "SELECT b.digest, b.id, b.import_run, b.import_line, m.run, m.line"
+                     " FROM beneficiary b LEFT JOIN import_seen m ON m.beneficiary_id = b.id"
+                     " WHERE b.bidx_member = ?1 AND b.rank = ?2",
     /* Insert and update are separate statements, chosen by the digest lookup: a one-row INSERT
      * needs no statement journal, whereas an upsert (INSERT ... ON CONFLICT DO UPDATE) makes
      * SQLite copy every page it touches into one, for every row: a third of a bulk import's
@@ -244,8 +253,9 @@ static const char *const write_sql[W_COUNT] = {
         " bidx_birth = ?8, digest = ?10, identity = ?11, coverage_start = ?12,"
         " coverage_end = ?13, tp_domains = ?14, import_run = ?15, import_line = ?16"
         " WHERE id = ?17",
-    /* An unchanged row seen by an import: only the run and the line are recorded. */
-    [W_BEN_MARK] = "UPDATE beneficiary SET import_run = ?2, import_line = ?3 WHERE id = ?1",
+    /* An unchanged row seen by an import: the run and the line, beside the row. */
+    [W_BEN_MARK] = "UPDATE import_seen SET run = ?2, line = ?3 WHERE beneficiary_id = ?1",
+    [W_BEN_MARK_NEW] = "INSERT INTO import_seen(beneficiary_id, run, line) VALUES (?1, ?2, ?3)",
     [W_AMC_ID] = "SELECT id FROM amc WHERE number = ?1",
     [W_CONTRACT_ID] = "SELECT id FROM contract WHERE amc_id = ?1 AND code = ?2",
     [W_TOKEN_INSERT] = "INSERT INTO api_token(ps_id, hash, label, scopes, created_at,"
@@ -900,10 +910,11 @@ static enum tp_err resolve_ids(struct sq *s, struct id_cache *c, const struct tp
 
 /* The writes of beneficiaries_upsert (run 0) and beneficiaries_import (run > 0): one
  * transaction, a digest lookup by (member, rank) per row, then an INSERT, an UPDATE, or
- * nothing for an unchanged row. With a run, every row records (run, its line), unchanged
- * rows included, and a row whose (member, rank) already carries the run is a duplicate:
- * not written. Within the transaction the rows are seen in order, so of two rows with the
- * same key in one batch the first (rows[] order) is written and the second is the duplicate. */
+ * nothing for an unchanged row. With a run, every row records (run, its line): in the row
+ * when it is written, in import_seen when it is unchanged; and a row whose (member, rank)
+ * already carries the run, in either place, is a duplicate: not written. Within the
+ * transaction the rows are seen in order, so of two rows with the same key in one batch the
+ * first (rows[] order) is written and the second is the duplicate. */
 static enum tp_err ben_write(struct sq *s, const struct tp_sealed_beneficiary *rows, size_t n,
                              int64_t run, const int64_t *lines, int *changed, int64_t *first)
 {
@@ -925,30 +936,33 @@ static enum tp_err ben_write(struct sq *s, const struct tp_sealed_beneficiary *r
         sqlite3_bind_blob(st, 1, r->bidx_member, TP_BIDX_LEN, SQLITE_STATIC);
         sqlite3_bind_int(st, 2, b->rank);
         int step = sqlite3_step(st);
-        int same = 0;
-        int64_t id = 0, row_run = 0, row_line = 0;
+        int same = 0, has_seen = 0;
+        int64_t id = 0, row_run = 0, row_line = 0, seen_run = 0, seen_line = 0;
         if (step == SQLITE_ROW) {
             same = sqlite3_column_bytes(st, 0) == TP_BIDX_LEN &&
                    memcmp(sqlite3_column_blob(st, 0), r->digest, TP_BIDX_LEN) == 0;
             id = sqlite3_column_int64(st, 1);
             row_run = sqlite3_column_int64(st, 2);
             row_line = sqlite3_column_int64(st, 3);
+            has_seen = sqlite3_column_type(st, 4) != SQLITE_NULL;
+            seen_run = sqlite3_column_int64(st, 4);
+            seen_line = sqlite3_column_int64(st, 5);
         }
         sqlite3_reset(st);
         if (step != SQLITE_ROW && step != SQLITE_DONE) {
             rc = sq_error(s->w, "beneficiary digest");
             break;
         }
-        if (run && step == SQLITE_ROW && row_run == run) {
+        if (run && step == SQLITE_ROW && (row_run == run || seen_run == run)) {
             changed[i] = TP_BEN_DUPLICATE;
-            first[i] = row_line;
+            first[i] = row_run == run ? row_line : seen_line;
             continue;
         }
         if (same) {
             /* Unchanged row (same digest): leave it, ciphertext included, untouched; an
              * import records that it saw it, and where. */
             if (run) {
-                st = wst(s, W_BEN_MARK);
+                st = wst(s, has_seen ? W_BEN_MARK : W_BEN_MARK_NEW);
                 sqlite3_bind_int64(st, 1, id);
                 sqlite3_bind_int64(st, 2, run);
                 sqlite3_bind_int64(st, 3, line);
