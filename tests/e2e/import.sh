@@ -4,10 +4,12 @@
 # with the sqlite3 shell.
 #
 # Counts and exit codes, the report (every deliberately bad row, at its line, with its
-# column and reason, and no personal data), idempotence (a second import changes nothing,
-# ciphertexts included), CRLF files, a SIGKILL in the middle of an import (whole batches
-# only, an intact database, and a re-run that completes), file-level failures (missing or
-# unknown columns, no such file, no such AMC) and usage errors.
+# column and reason, and no personal data, in file order), idempotence (a second import changes
+# nothing, ciphertexts included), duplicates found in the database (in the same batch as the
+# first occurrence or a later one, in first imports and re-imports, the first occurrence kept),
+# CRLF files, a SIGKILL in the middle of an import (whole batches only, an intact database,
+# and a re-run that completes), file-level failures (missing or unknown columns, no such file,
+# no such AMC) and usage errors.
 # shellcheck disable=SC2016,SC2034 # `check NAME eval '...'` expands (and uses variables) when the check runs
 set -u
 bin=${1:?usage: import.sh /path/to/opentp}
