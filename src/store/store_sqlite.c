@@ -1470,32 +1470,6 @@ static enum tp_err sq_account_set_password(void *impl, int64_t id, const char *h
     return rc == TP_OK && n == 0 ? TP_ERR_NOT_FOUND : rc;
 }
 
-static enum tp_err sq_account_set_must_reset(void *impl, int64_t id, int must_reset)
-{
-    struct sq *s = impl;
-    int64_t n = 0;
-    pthread_mutex_lock(&s->wmu);
-    sqlite3_stmt *st = wst(s, W_ACCOUNT_MUST_RESET);
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int(st, 2, must_reset);
-    enum tp_err rc = write_one(s, st, "account must_reset", &n);
-    pthread_mutex_unlock(&s->wmu);
-    return rc == TP_OK && n == 0 ? TP_ERR_NOT_FOUND : rc;
-}
-
-static enum tp_err sq_account_use_totp_step(void *impl, int64_t id, int64_t step)
-{
-    struct sq *s = impl;
-    int64_t n = 0;
-    pthread_mutex_lock(&s->wmu);
-    sqlite3_stmt *st = wst(s, W_ACCOUNT_TOTP_STEP);
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, step);
-    enum tp_err rc = write_one(s, st, "account totp step", &n);
-    pthread_mutex_unlock(&s->wmu);
-    return rc == TP_OK && n == 0 ? TP_ERR_CONFLICT : rc;
-}
-
 static enum tp_err sq_recovery_codes_set(void *impl, int64_t account_id,
                                          const uint8_t (*hashes)[32], size_t n)
 {
@@ -1554,32 +1528,46 @@ static enum tp_err sq_session_insert(void *impl, int64_t account_id,
     return rc;
 }
 
-static enum tp_err session_update(struct sq *s, int which, int64_t id, int64_t now_ms,
-                                  const char *what)
+/* UPDATE ... SET <column> = ?2 WHERE id = ?1 [AND condition], durable; TP_ERR_NOT_FOUND when
+ * no row changed. Serves every single-value update keyed by id. */
+static enum tp_err update_by_id(struct sq *s, int which, int64_t id, int64_t value,
+                                const char *what)
 {
     int64_t n = 0;
     pthread_mutex_lock(&s->wmu);
     sqlite3_stmt *st = wst(s, which);
     sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, now_ms);
+    sqlite3_bind_int64(st, 2, value);
     enum tp_err rc = write_one(s, st, what, &n);
     pthread_mutex_unlock(&s->wmu);
     return rc == TP_OK && n == 0 ? TP_ERR_NOT_FOUND : rc;
 }
 
+static enum tp_err sq_account_set_must_reset(void *impl, int64_t id, int must_reset)
+{
+    return update_by_id(impl, W_ACCOUNT_MUST_RESET, id, must_reset, "account must_reset");
+}
+
+static enum tp_err sq_account_use_totp_step(void *impl, int64_t id, int64_t step)
+{
+    /* No row changed: the step is not newer than the recorded one (a replayed code). */
+    enum tp_err rc = update_by_id(impl, W_ACCOUNT_TOTP_STEP, id, step, "account totp step");
+    return rc == TP_ERR_NOT_FOUND ? TP_ERR_CONFLICT : rc;
+}
+
 static enum tp_err sq_session_touch(void *impl, int64_t id, int64_t now_ms)
 {
-    return session_update(impl, W_SESSION_TOUCH, id, now_ms, "session touch");
+    return update_by_id(impl, W_SESSION_TOUCH, id, now_ms, "session touch");
 }
 
 static enum tp_err sq_session_step_up(void *impl, int64_t id, int64_t now_ms)
 {
-    return session_update(impl, W_SESSION_STEP_UP, id, now_ms, "session step-up");
+    return update_by_id(impl, W_SESSION_STEP_UP, id, now_ms, "session step-up");
 }
 
 static enum tp_err sq_session_revoke(void *impl, int64_t id, int64_t now_ms)
 {
-    return session_update(impl, W_SESSION_REVOKE, id, now_ms, "session revoke");
+    return update_by_id(impl, W_SESSION_REVOKE, id, now_ms, "session revoke");
 }
 
 static enum tp_err sq_sessions_revoke_all(void *impl, int64_t account_id, int64_t keep,
