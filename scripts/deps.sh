@@ -6,7 +6,7 @@ want="${1:-build}"
 pkgs="build-essential cmake ninja-build pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libssl-dev libpq-dev libqrencode-dev libpango1.0-dev libcairo2-dev fonts-dejavu-core"
 case "$want" in
   build) ;;
-  test) pkgs="$pkgs libcmocka-dev curl sqlite3 jq clang libclang-rt-14-dev oathtool poppler-utils fonts-dejavu-core" ;;
+  test) pkgs="$pkgs libcmocka-dev curl sqlite3 jq clang libclang-rt-14-dev oathtool poppler-utils fonts-dejavu-core libxml2-utils" ;;
   bench) pkgs="$pkgs libcmocka-dev curl sqlite3 wrk nginx-light hyperfine" ;;
   *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
 esac
