@@ -30,8 +30,8 @@
  * size above the cap); TP_ERR_TOO_BIG means more than TP_MERKLE_PROOF_MAX hashes. Callers
  * that only care whether something was proved test for TP_OK.
  *
- * libsodium's SHA-256 (crypto_hash_sha256) is portable code without CPU dispatch: these
- * functions work before sodium_init(), though the program should call it anyway. */
+ * SHA-256 is OpenSSL's one-shot SHA256(), which uses the CPU's SHA extensions where present;
+ * it needs no initialisation. */
 #ifndef TP_AUDIT_MERKLE_H
 #define TP_AUDIT_MERKLE_H
 

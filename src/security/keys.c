@@ -23,7 +23,9 @@ enum {
     SUB_TOKEN = 6,
     SUB_DIGEST = 7,
     SUB_SECRET = 8,   /* small account secrets at rest (TOTP seeds) */
-    SUB_RECOVERY = 9, /* keyed hashes of recovery codes */
+    SUB_RECOVERY = 9,    /* keyed hashes of recovery codes */
+    SUB_AUDIT_SIGN = 10, /* seed of the access log's Ed25519 tree-head key */
+    SUB_AUDIT_MAC = 11,  /* per-record tags of the access log's leaf files */
 };
 static const char kdf_ctx[crypto_kdf_CONTEXTBYTES] = {'o', 'p', 'e', 'n', 't', 'p', 'k', '1'};
 
@@ -38,6 +40,8 @@ struct tp_keys {
     uint8_t digest[32];
     uint8_t secret[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
     uint8_t recovery[32];
+    uint8_t audit_sign[32];
+    uint8_t audit_mac[32];
 };
 
 static int sodium_ready(void)
@@ -110,6 +114,8 @@ enum tp_err tp_keys_load(const char *path, struct tp_keys **out, char *msg, size
     crypto_kdf_derive_from_key(k->digest, 32, SUB_DIGEST, kdf_ctx, master);
     crypto_kdf_derive_from_key(k->secret, sizeof k->secret, SUB_SECRET, kdf_ctx, master);
     crypto_kdf_derive_from_key(k->recovery, 32, SUB_RECOVERY, kdf_ctx, master);
+    crypto_kdf_derive_from_key(k->audit_sign, 32, SUB_AUDIT_SIGN, kdf_ctx, master);
+    crypto_kdf_derive_from_key(k->audit_mac, 32, SUB_AUDIT_MAC, kdf_ctx, master);
     sodium_memzero(buf, sizeof buf);
     sodium_mprotect_readonly(k);
     *out = k;
@@ -361,4 +367,14 @@ enum tp_err tp_secret_open(const struct tp_keys *k, const uint8_t *in, size_t in
 const uint8_t *tp_keys_recovery_key(const struct tp_keys *k)
 {
     return k->recovery;
+}
+
+const uint8_t *tp_keys_audit_sign_seed(const struct tp_keys *k)
+{
+    return k->audit_sign;
+}
+
+const uint8_t *tp_keys_audit_mac_key(const struct tp_keys *k)
+{
+    return k->audit_mac;
 }

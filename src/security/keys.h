@@ -79,6 +79,11 @@ enum tp_err tp_secret_open(const struct tp_keys *k, const uint8_t *in, size_t in
 /* The 32-byte key of recovery-code hashes. Valid as long as k. */
 const uint8_t *tp_keys_recovery_key(const struct tp_keys *k);
 
+/* The 32-byte seed of the access log's tree-head signing key (Ed25519) and the 32-byte key of
+ * its per-record tags (keyed BLAKE2b). Valid as long as k. */
+const uint8_t *tp_keys_audit_sign_seed(const struct tp_keys *k);
+const uint8_t *tp_keys_audit_mac_key(const struct tp_keys *k);
+
 /* Fills buf with len random bytes (libsodium's CSPRNG). */
 void tp_random(void *buf, size_t len);
 

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "audit/event.h"
 #include "core/err.h"
 #include "core/identity.h"
 #include "core/model.h"
@@ -61,20 +62,6 @@ struct tp_token_row {
     char label[TP_TEXT_MAX];
     int64_t created_at, expires_at, revoked_at;
     uint32_t scopes;
-};
-
-/* An access to personal data, as recorded. No plaintext personal data. */
-struct tp_access_event {
-    int64_t at_ms; /* unix milliseconds */
-    char request_id[33];
-    char actor[24]; /* "token:<id>" */
-    int64_t ps_id;  /* 0 if none */
-    int has_beneficiary;
-    uint8_t beneficiary_ref[TP_BIDX_LEN];
-    char operation[24]; /* "rights.check" */
-    char outcome[24];   /* "covered", "not_covered", "not_found", "rights_closed" */
-    char fields[64];    /* fields disclosed, comma-separated: "coverage,engagement" */
-    char source[48];    /* source address */
 };
 
 struct tp_engagement {
