@@ -559,7 +559,10 @@ enum tp_err tp_notice_art34(const struct tp_incident *inc, const struct tp_incid
                 put(&o, "%s\n", p->address[i]);
         put(&o, "\n");
     }
-    put(&o, "Le %s\nRéférence à rappeler : %s / %s\n\n", when, inc->id, p->ref);
+    put(&o,
+        "Le %s\n\nObjet : violation de vos données personnelles\nRéférence à rappeler : "
+        "%s / %s\n\n",
+        when, inc->id, p->ref);
 
     if (strcmp(p->title, "Madame") == 0 || strcmp(p->title, "Monsieur") == 0)
         put(&o, "%s,\n\n", p->title);
@@ -583,10 +586,10 @@ enum tp_err tp_notice_art34(const struct tp_incident *inc, const struct tp_incid
         if (cats & (1u << b))
             put(&o, "- %s\n", cat_fr[b]);
     if (p->accesses == 1)
-        put(&o, "Elles ont été consultées une fois, le %s.\n\n", first);
+        put(&o, "Ces données ont été consultées une fois, le %s.\n\n", first);
     else
         put(&o,
-            "Elles ont été consultées %lld fois, la première fois le %s, la dernière fois "
+            "Ces données ont été consultées %lld fois, la première fois le %s, la dernière fois "
             "le %s.\n\n",
             (long long)p->accesses, first, last);
 

@@ -21,6 +21,7 @@ struct tp_pdf {
     PangoLayout *layout; /* reused for every paragraph of every document */
     PangoLayout *foot;   /* page numbers: apart, so a page break never disturbs `layout` */
     PangoFontDescription *body, *heading, *small;
+    double dash_width; /* width of "- " in the body font: the hanging indent of list items */
     int last_pages;
 };
 
@@ -47,7 +48,7 @@ enum tp_err tp_pdf_new(struct tp_pdf **out, char *msg, size_t len)
     r->layout = pango_layout_new(r->ctx);
     r->foot = pango_layout_new(r->ctx);
     r->body = pango_font_description_from_string("DejaVu Sans 11");
-    r->heading = pango_font_description_from_string("DejaVu Sans Bold 15");
+    r->heading = pango_font_description_from_string("DejaVu Sans Bold 14");
     r->small = pango_font_description_from_string("DejaVu Sans 9");
     if (!r->ctx || !r->layout || !r->foot || !r->body || !r->heading || !r->small) {
         tp_pdf_free(r);
@@ -58,6 +59,11 @@ enum tp_err tp_pdf_new(struct tp_pdf **out, char *msg, size_t len)
     pango_layout_set_width(r->foot, (int)(TEXT_W * PANGO_SCALE));
     pango_layout_set_alignment(r->foot, PANGO_ALIGN_CENTER);
     pango_layout_set_font_description(r->foot, r->small);
+    pango_layout_set_font_description(r->layout, r->body);
+    pango_layout_set_text(r->layout, "- ", 2);
+    int dash_w = 0;
+    pango_layout_get_size(r->layout, &dash_w, NULL);
+    r->dash_width = (double)dash_w / PANGO_SCALE;
     *out = r;
     return TP_OK;
 }
@@ -162,10 +168,11 @@ static void page_break(struct page *pg)
     pg->y = MARGIN;
 }
 
-/* Lays out one paragraph with the given font, line by line at each line's baseline,
- * breaking pages as needed. */
-static bool paragraph(struct page *pg, const char *p, size_t n, const PangoFontDescription *font,
-                      size_t bold_len)
+/* Lays out one block of text with the given font, line by line at each line's baseline,
+ * breaking pages as needed. `bold_len` leading bytes are bold; `hang` (points) indents every
+ * line but the first (list items). */
+static bool block(struct page *pg, const char *p, size_t n, const PangoFontDescription *font,
+                  size_t bold_len, double hang)
 {
     PangoLayout *l = pg->r->layout;
     PangoAttrList *attrs = NULL;
@@ -178,26 +185,54 @@ static bool paragraph(struct page *pg, const char *p, size_t n, const PangoFontD
     }
     pango_layout_set_font_description(l, font);
     pango_layout_set_attributes(l, attrs);
+    pango_layout_set_indent(l, -(int)(hang * PANGO_SCALE));
     pango_layout_set_text(l, p, (int)n);
     if (attrs)
         pango_attr_list_unref(attrs);
 
-    int nlines = pango_layout_get_line_count(l);
-    for (int i = 0; i < nlines; i++) {
-        PangoLayoutLine *line = pango_layout_get_line_readonly(l, i);
-        PangoRectangle logical;
-        pango_layout_line_get_extents(line, NULL, &logical);
+    bool fits = true;
+    PangoLayoutIter *it = pango_layout_get_iter(l);
+    do {
+        PangoLayoutLine *line = pango_layout_iter_get_line_readonly(it);
+        PangoRectangle logical; /* in layout coordinates: includes the indent */
+        pango_layout_iter_get_line_extents(it, NULL, &logical);
+        double above = (double)(pango_layout_iter_get_baseline(it) - logical.y) / PANGO_SCALE;
         double h = (double)logical.height / PANGO_SCALE;
         if (pg->y + h > PAGE_H - MARGIN) {
-            if (pg->pages >= TP_PDF_PAGES_MAX)
-                return false;
+            if (pg->pages >= TP_PDF_PAGES_MAX) {
+                fits = false;
+                break;
+            }
             page_break(pg);
         }
-        /* logical.y is negative: the distance from the line's top down to its baseline. */
-        double baseline = pg->y - (double)logical.y / PANGO_SCALE;
-        cairo_move_to(pg->cr, MARGIN + (double)logical.x / PANGO_SCALE, baseline);
+        cairo_move_to(pg->cr, MARGIN + (double)logical.x / PANGO_SCALE, pg->y + above);
         pango_cairo_show_layout_line(pg->cr, line);
         pg->y += h;
+    } while (pango_layout_iter_next_line(it));
+    pango_layout_iter_free(it);
+    return fits;
+}
+
+/* A paragraph: its lines that start with "- " are list items, each its own block with a
+ * hanging indent so that wrapped lines align after the dash; other lines are grouped. */
+static bool paragraph(struct page *pg, const char *p, size_t n, const PangoFontDescription *font,
+                      size_t bold_len)
+{
+    size_t i = 0;
+    while (i < n) {
+        bool item = n - i >= 2 && p[i] == '-' && p[i + 1] == ' ';
+        size_t j = i;
+        do {
+            const char *nl = memchr(p + j, '\n', n - j);
+            j = nl ? (size_t)(nl - p) + 1 : n;
+        } while (!item && j < n && !(n - j >= 2 && p[j] == '-' && p[j + 1] == ' '));
+        size_t seg = j - i;
+        if (seg > 0 && p[i + seg - 1] == '\n')
+            seg--;
+        if (!block(pg, p + i, seg, font, i == 0 ? (bold_len < seg ? bold_len : seg) : 0,
+                   item ? pg->r->dash_width : 0))
+            return false;
+        i = j;
     }
     return true;
 }
