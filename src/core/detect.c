@@ -442,7 +442,9 @@ struct tp_detect_decision tp_detect_score(const struct tp_detect_features *f,
                 "since (confirmation asked from %u%%)",
                 f->settled_unclaimed, f->settled_checks, c->claim_grace_min,
                 c->unclaimed_share_permille / 10);
-        if (f->gaps >= c->timing_min_gaps && f->gap_cv_permille <= c->timing_cv_permille)
+        /* Sessions only: practice software behind an API token is a machine by nature. */
+        if (!f->is_token && f->gaps >= c->timing_min_gaps &&
+            f->gap_cv_permille <= c->timing_cv_permille)
             set(&d, step_up, TP_RULE_TIMING, 1,
                 "the last %u requests came at machine-regular intervals (variation %u.%02u, "
                 "a person's is above %u.%02u)",

@@ -181,6 +181,10 @@ static void machine_timing_asks_step_up(void **state)
     /* Too few gaps to tell. */
     f.gaps = cfg.timing_min_gaps - 1;
     assert_int_equal(score(&f).action, TP_DETECT_ALLOW);
+    /* Practice software (an API token) is a machine: not a signal there. */
+    f.is_token = 1;
+    assert_int_equal(score(&f).action, TP_DETECT_ALLOW);
+    f.is_token = 0;
     /* Just after a step-up, soft signals wait for the cooldown. */
     f.gaps = cfg.timing_min_gaps;
     f.since_step_up_ms = 60 * 1000;
