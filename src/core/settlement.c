@@ -234,6 +234,45 @@ enum tp_err tp_settle_split(const struct tp_paid_claim *c, size_t n,
     return TP_OK;
 }
 
+enum tp_err tp_settle_remittance(const char *run_id, const char *ps_id,
+                                 const struct tp_paid_claim *c, size_t n,
+                                 char out[TP_SEPA_RMT_MAX + 1], char *msg, size_t msglen)
+{
+    char why[128];
+    if (!out)
+        return tp_fail(msg, msglen, TP_ERR_INVALID, "output is required");
+    out[0] = '\0';
+    if (tp_sepa_id_check(run_id, why, sizeof why) != TP_OK)
+        return tp_fail(msg, msglen, TP_ERR_INVALID, "run id: %s", why);
+    if (tp_sepa_id_check(ps_id, why, sizeof why) != TP_OK)
+        return tp_fail(msg, msglen, TP_ERR_INVALID, "PS identifier: %s", why);
+    if (n == 0)
+        return tp_fail(msg, msglen, TP_ERR_INVALID, "no invoice");
+    int64_t total;
+    enum tp_err rc = tp_paid_claims_total(c, n, &total, msg, msglen);
+    if (rc != TP_OK)
+        return rc;
+    size_t len = 4;
+    memcpy(out, "FACT", 4);
+    for (size_t i = 0; i < n && len <= TP_SEPA_RMT_MAX; i++) {
+        const size_t k = strlen(c[i].invoice);
+        if (k + 1 > TP_SEPA_RMT_MAX - len) {
+            len = TP_SEPA_RMT_MAX + 1; /* does not fit */
+            break;
+        }
+        out[len++] = ' ';
+        memcpy(out + len, c[i].invoice, k);
+        len += k;
+    }
+    if (len <= TP_SEPA_RMT_MAX) {
+        out[len] = '\0';
+        return TP_OK;
+    }
+    /* 5 + 35 + 4 + 35 + 3 + 20 + 9 < 140: always fits. */
+    snprintf(out, TP_SEPA_RMT_MAX + 1, "AVIS %s PS %s - %zu FACTURES", run_id, ps_id, n);
+    return TP_OK;
+}
+
 /* ---------------------------------------------------------------------------------------
  * Rendering */
 

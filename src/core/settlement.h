@@ -112,6 +112,15 @@ enum tp_err tp_settle_split(const struct tp_paid_claim *c, size_t n,
 /* ---------------------------------------------------------------------------------------
  * Remittance advice (avis de paiement), one per PS and run */
 
+/* The transfer's unstructured remittance text (RmtInf/Ustrd, <= 140 characters):
+ * "FACT <invoice> <invoice> ..." when every invoice number fits, otherwise
+ * "AVIS <run_id> PS <ps_id> - <n> FACTURES", pointing at the remittance advice. run_id and
+ * ps_id are SEPA identifiers (tp_sepa_id_check); the claims are checked. */
+enum tp_err tp_settle_remittance(const char *run_id, const char *ps_id,
+                                 const struct tp_paid_claim *c, size_t n,
+                                 char out[TP_SEPA_RMT_MAX + 1], char *msg,
+                                 size_t msglen) TP_MUST_USE;
+
 struct tp_advice_head {
     const char *run_id;     /* the run's MsgId */
     tp_day paid_on;         /* requested execution date */

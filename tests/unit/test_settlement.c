@@ -273,6 +273,50 @@ static void bad_claims_are_refused(void **state)
 /* ------------------------------------------------------------------------------------- */
 /* Remittance advice                                                                       */
 
+static void remittance_text_lists_invoices_or_points_at_the_advice(void **state)
+{
+    (void)state;
+    char r[TP_SEPA_RMT_MAX + 1];
+    assert_int_equal(tp_settle_remittance("OTP-1", "750000001", claims, 3, r, msg, sizeof msg),
+                     TP_OK);
+    assert_string_equal(r, "FACT F2026-0001 F2026-0002 F2026-0003");
+    /* 13 invoices of 10 characters: 4 + 13 x 11 = 147 > 140. */
+    struct tp_paid_claim many[13];
+    for (int i = 0; i < 13; i++)
+        many[i] = claims[0];
+    assert_int_equal(
+        tp_settle_remittance("OTP-20261123-0001", "750000001", many, 13, r, msg, sizeof msg),
+        TP_OK);
+    assert_string_equal(r, "AVIS OTP-20261123-0001 PS 750000001 - 13 FACTURES");
+    /* 12 fit exactly: 4 + 12 x 11 = 136. */
+    assert_int_equal(tp_settle_remittance("OTP-1", "750000001", many, 12, r, msg, sizeof msg),
+                     TP_OK);
+    assert_int_equal(strlen(r), 136);
+    /* Exactly 140: 4 + 11 x 11 + 1 + 14 ("F2026-00010000"). */
+    many[11].invoice = "F2026-00010000";
+    assert_int_equal(tp_settle_remittance("OTP-1", "750000001", many, 12, r, msg, sizeof msg),
+                     TP_OK);
+    assert_int_equal(strlen(r), 140);
+    assert_int_equal(strncmp(r, "FACT ", 5), 0);
+    many[11].invoice = "F2026-000100000";
+    assert_int_equal(tp_settle_remittance("OTP-1", "750000001", many, 12, r, msg, sizeof msg),
+                     TP_OK);
+    assert_string_equal(r, "AVIS OTP-1 PS 750000001 - 12 FACTURES");
+    /* The worst case of the reference still fits 140. */
+    assert_int_equal(tp_settle_remittance("12345678901234567890123456789012345",
+                                          "12345678901234567890123456789012345", many, 13, r, msg,
+                                          sizeof msg),
+                     TP_OK);
+    assert_true(strlen(r) <= 140);
+    assert_non_null(strstr(r, "13 FACTURES"));
+    assert_int_equal(tp_settle_remittance("OTP 1", "750000001", claims, 3, r, msg, sizeof msg),
+                     TP_ERR_INVALID);
+    assert_int_equal(tp_settle_remittance("OTP-1", "", claims, 3, r, msg, sizeof msg),
+                     TP_ERR_INVALID);
+    assert_int_equal(tp_settle_remittance("OTP-1", "750000001", claims, 0, r, msg, sizeof msg),
+                     TP_ERR_INVALID);
+}
+
 static void french_amounts(void **state)
 {
     (void)state;
@@ -529,6 +573,7 @@ int main(void)
         cmocka_unit_test(allocation_is_proportional_and_exact),
         cmocka_unit_test(split_groups_a_ps_run_by_amc),
         cmocka_unit_test(bad_claims_are_refused),
+        cmocka_unit_test(remittance_text_lists_invoices_or_points_at_the_advice),
         cmocka_unit_test(french_amounts),
         cmocka_unit_test(advice_csv_golden),
         cmocka_unit_test(advice_text_golden),
