@@ -12,6 +12,8 @@ size_t tp_sink_write(void *sink, const char *buf, size_t len)
     struct tp_sink *s = sink;
     if (s->overflow || len >= s->cap - s->len) {
         s->overflow = 1;
+        if (s->cap)
+            s->buf[s->len] = '\0';
         return 0;
     }
     memcpy(s->buf + s->len, buf, len);
