@@ -76,6 +76,7 @@ struct state {
 
 static enum tp_err param(struct state *s, enum tp_param p, int64_t *v)
 {
+    *v = 0; /* defined on every path, errors included */
     if (!(s->have & (1u << p))) {
         const struct tp_param_ref *r = tp_refdata_param(s->rd, p, s->claim->date);
         if (!r) {
