@@ -1,7 +1,7 @@
 /* The guarantee language: a contract's guarantees as data (docs/BENEFITS.md).
  *
  * A small line-based text, stored with the contract and parsed here into a fixed-size
- * struct tp_guarantee_set (about 40 KiB; no allocation). Example:
+ * struct tp_guarantee_set (about 52 KiB; no allocation). Example:
  *
  *   name=MID_RESP
  *   version from 2026-01-01
