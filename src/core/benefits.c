@@ -349,6 +349,8 @@ static enum tp_err compute_line(struct state *s, int i, const struct tp_act_ref 
         const int64_t br_unit = l->br_cents >= 0 ? l->br_cents : a->br_cents;
         if (br_unit < 0)
             return line_error(s, i, "this act needs its BR on the line");
+        if (br_unit > TP_LINE_PRICE_MAX) /* a reference BR beyond what a line may carry */
+            return line_error(s, i, "BR out of range");
         br = br_unit * qty;
         const int32_t rate = l->amo_rate_bp >= 0 ? l->amo_rate_bp : a->amo_bp;
         amo = l->amo_cents >= 0 ? l->amo_cents : tp_round_bp(br, rate);

@@ -377,6 +377,8 @@ enum tp_err tp_refdata_load(struct tp_refdata *rd, const char *text, size_t len,
                             size_t msglen)
 {
     assert(!rd->finished);
+    if (!text && len)
+        return tp_fail(msg, msglen, TP_ERR_INVALID, "no text");
     if (len > TP_REF_TEXT_MAX)
         return tp_fail(msg, msglen, TP_ERR_TOO_BIG, "reference file larger than %u bytes",
                        TP_REF_TEXT_MAX);
