@@ -48,21 +48,21 @@ static int get_str(const uint8_t *in, size_t len, size_t *at, char *s, size_t ca
 enum tp_err tp_event_encode(const struct tp_access_event *ev, uint8_t *out, size_t *len)
 {
     *len = 0;
-    if (ev->at_ms < 0 || ev->ps_id < 0 || ev->amc_id < 0)
+    if (ev->at_ms < 0 || ev->ps_id < 0)
         return TP_ERR_INVALID;
     size_t at = 0;
     out[at++] = 1;
     put_u64(out + at, (uint64_t)ev->at_ms);
     put_u64(out + at + 8, (uint64_t)ev->ps_id);
-    put_u64(out + at + 16, (uint64_t)ev->amc_id);
-    at += 24;
+    at += 16;
     out[at++] = ev->has_beneficiary ? 1 : 0;
     if (ev->has_beneficiary) {
         memcpy(out + at, ev->beneficiary_ref, TP_EVENT_REF_LEN);
         at += TP_EVENT_REF_LEN;
     }
-    /* 42 + 7 length bytes + the arrays' sizes (33+24+12+24+24+64+48) < TP_EVENT_LEAF_MAX */
-    if (put_str(out, &at, ev->request_id, sizeof ev->request_id) ||
+    /* 34 + 8 length bytes + the arrays' sizes (10+33+24+12+24+24+64+48) < TP_EVENT_LEAF_MAX */
+    if (put_str(out, &at, ev->amc, sizeof ev->amc) ||
+        put_str(out, &at, ev->request_id, sizeof ev->request_id) ||
         put_str(out, &at, ev->actor, sizeof ev->actor) ||
         put_str(out, &at, ev->role, sizeof ev->role) ||
         put_str(out, &at, ev->operation, sizeof ev->operation) ||
@@ -77,23 +77,23 @@ enum tp_err tp_event_encode(const struct tp_access_event *ev, uint8_t *out, size
 enum tp_err tp_event_decode(const uint8_t *in, size_t len, struct tp_access_event *ev)
 {
     memset(ev, 0, sizeof *ev);
-    if (len < 26 || in[0] != 1)
+    if (len < 18 || in[0] != 1)
         return TP_ERR_INVALID;
-    uint64_t at_ms = get_u64(in + 1), ps = get_u64(in + 9), amc = get_u64(in + 17);
-    if (at_ms > INT64_MAX || ps > INT64_MAX || amc > INT64_MAX || in[25] > 1)
+    uint64_t at_ms = get_u64(in + 1), ps = get_u64(in + 9);
+    if (at_ms > INT64_MAX || ps > INT64_MAX || in[17] > 1)
         return TP_ERR_INVALID;
     ev->at_ms = (int64_t)at_ms;
     ev->ps_id = (int64_t)ps;
-    ev->amc_id = (int64_t)amc;
-    size_t at = 26;
-    ev->has_beneficiary = in[25];
+    size_t at = 18;
+    ev->has_beneficiary = in[17];
     if (ev->has_beneficiary) {
         if (len - at < TP_EVENT_REF_LEN)
             goto bad;
         memcpy(ev->beneficiary_ref, in + at, TP_EVENT_REF_LEN);
         at += TP_EVENT_REF_LEN;
     }
-    if (get_str(in, len, &at, ev->request_id, sizeof ev->request_id) ||
+    if (get_str(in, len, &at, ev->amc, sizeof ev->amc) ||
+        get_str(in, len, &at, ev->request_id, sizeof ev->request_id) ||
         get_str(in, len, &at, ev->actor, sizeof ev->actor) ||
         get_str(in, len, &at, ev->role, sizeof ev->role) ||
         get_str(in, len, &at, ev->operation, sizeof ev->operation) ||

@@ -10,10 +10,10 @@
  * encoding:
  *
  *   u8  version (1)
- *   u64 at_ms              u64 ps_id           u64 amc_id
+ *   u64 at_ms              u64 ps_id
  *   u8  has_beneficiary (0|1), then 16 bytes of reference when 1
- *   then, each as u8 length + bytes (no NUL): request_id, actor, role, operation, outcome,
- *   fields, source
+ *   then, each as u8 length + bytes (no NUL): amc, request_id, actor, role, operation,
+ *   outcome, fields, source
  *
  * Pure functions, thread-safe. */
 #ifndef TP_AUDIT_EVENT_H
@@ -33,7 +33,7 @@ struct tp_access_event {
     char actor[24]; /* "token:<id>" or "account:<id>" */
     char role[12];  /* "ps", "member", "insurer", ... ("" when a PS API token) */
     int64_t ps_id;  /* 0 if none */
-    int64_t amc_id; /* 0 if none */
+    char amc[10];   /* AMC number of the beneficiary ("" if none) */
     int has_beneficiary;
     uint8_t beneficiary_ref[TP_EVENT_REF_LEN];
     char operation[24]; /* "rights.check", "claim.submit", "member.accesses", ... */
@@ -44,7 +44,7 @@ struct tp_access_event {
 
 /* Canonical bytes of ev into out (room for TP_EVENT_LEAF_MAX bytes); *len set. Strings are
  * read up to their NUL, within their arrays. TP_ERR_INVALID if a string is not terminated
- * inside its array or at_ms/ids are negative. */
+ * inside its array or at_ms/ps_id are negative. */
 enum tp_err tp_event_encode(const struct tp_access_event *ev, uint8_t *out,
                             size_t *len) TP_MUST_USE;
 

@@ -907,7 +907,9 @@ enum tp_err tp_audit_scan(const char *dir, const uint8_t *mac_key, tp_audit_leaf
             next++;
         }
         close(fd);
-        if (rc == TP_OK && got < 0) {
+        /* A record cut short at the end of the last segment is being written right now (or
+         * was, when a crash stopped it): not part of the log yet. Anywhere else it is damage. */
+        if (rc == TP_OK && got < 0 && s + 1 < segs.n) {
             *bad_index = next;
             rc = failf(msg, msglen, TP_ERR_CRYPTO, "entry %llu is cut short (%s)",
                        (unsigned long long)next, path);
@@ -1046,13 +1048,15 @@ enum tp_err tp_audit_verify(const char *dir, const uint8_t *mac_key,
         return failf(msg, msglen, rc, "%s", why);
     }
     if (rep->ok && v.next_head < nheads) {
+        /* With the tags every entry read was proved in place, so the loss is exactly at the
+         * end; without them, what follows the last matching head is unproved. */
         rep->ok = 0;
-        rep->bad_index = v.f.size;
+        rep->bad_index = mac_key ? v.f.size : v.last_good;
         snprintf(rep->reason, sizeof rep->reason,
                  "the log ends at %llu events but a signed head covers %llu: entries from %llu on "
-                 "were removed",
+                 "were removed%s",
                  (unsigned long long)v.f.size, (unsigned long long)heads[nheads - 1].tree_size,
-                 (unsigned long long)v.f.size);
+                 (unsigned long long)rep->bad_index, mac_key ? "" : " or changed");
     }
     free(heads);
     return TP_OK;

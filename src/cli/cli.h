@@ -21,6 +21,8 @@ struct tp_platform {
     char dir[1024];
     struct tp_keys *keys;
     struct tp_store *store;
+    struct tp_audit_log *audit; /* DIR/audit, when opened by tp_platform_open_audit */
+    int audit_lock_fd;
 };
 
 /* Creates DIR (mode 0700) with a new master key and an empty migrated database. Fails if a key
@@ -30,6 +32,16 @@ int tp_platform_init(const char *dir, const char *cmd);
 /* Opens an initialised data directory. Prints the reason and returns non-zero on failure. */
 int tp_platform_open(const char *dir, struct tp_platform *p, const char *cmd);
 void tp_platform_close(struct tp_platform *p);
+
+/* Opens the access log DIR/audit for appending and attaches it to the store (commands that
+ * disclose personal data: serve). One process at a time appends: a second one is refused with
+ * a clear message (an flock on DIR/audit/lock). Applies retention once at opening. */
+struct tp_audit_config;
+int tp_platform_open_audit(struct tp_platform *p, const struct tp_audit_config *cfg,
+                           const char *cmd);
+
+/* DIR/audit of a data directory, into out. */
+void tp_platform_audit_dir(const char *dir, char *out, size_t cap);
 
 /* Prints "opentp: <cmd>: <fmt...>" to stderr. */
 void tp_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -42,5 +54,6 @@ int cmd_import(int argc, char **argv);
 int cmd_cards(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_totp_code(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 #endif

@@ -1,7 +1,10 @@
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "audit/log.h"
 
 #include "cli/cli.h"
 #include "http/http.h"
@@ -29,7 +32,7 @@ static const char *serve_help =
     "                    [--max-per-ip N] [--banner] [--session-idle-minutes N]\n"
     "                    [--session-max-hours N] [--cookie-secure] [--hash-threads N]\n"
     "                    [--common-passwords FILE] [--login-ip-interval-ms N]\n"
-    "                    [--login-ip-burst N]\n"
+    "                    [--login-ip-burst N] [--audit-retention-days N]\n"
     "Serves the HTTP API. --listen 127.0.0.1:0 picks a free port (see --port-file).\n";
 
 int cmd_serve(int argc, char **argv)
@@ -49,11 +52,13 @@ int cmd_serve(int argc, char **argv)
                                          {"common-passwords", required_argument, NULL, 'C'},
                                          {"login-ip-interval-ms", required_argument, NULL, 'L'},
                                          {"login-ip-burst", required_argument, NULL, 'B'},
+                                         {"audit-retention-days", required_argument, NULL, 'R'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *dir = TP_DEFAULT_DATA, *listen = "127.0.0.1:8080", *alog = "-";
     const char *common_path = TP_DATA_DIR "/common-passwords.txt";
     long idle_min = 15, max_hours = 12, hash_threads = 1, ip_interval = 0, ip_burst = 0;
+    long retention_days = 365; /* CNIL 2021-122: 6 months to 1 year, up to 3 years */
     int cookie_secure = 0;
     struct tp_server_config cfg;
     tp_server_config_defaults(&cfg);
@@ -103,6 +108,9 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'B':
             ip_burst = atol(optarg);
+            break;
+        case 'R':
+            retention_days = atol(optarg);
             break;
         case 'b':
             cfg.banner = 1;
@@ -160,6 +168,21 @@ int cmd_serve(int argc, char **argv)
         tp_cli_error("serve", "bad session timeout or --hash-threads value");
         tp_platform_close(&p);
         return TP_EXIT_USAGE;
+    }
+    if (retention_days < 30 || retention_days > 3 * 366) {
+        tp_cli_error("serve", "--audit-retention-days must be 30 to 1098 (CNIL: up to 3 years)");
+        tp_platform_close(&p);
+        return TP_EXIT_USAGE;
+    }
+    struct tp_audit_config acfg;
+    tp_audit_config_default(&acfg);
+    acfg.retention_ms = (int64_t)retention_days * 86400 * 1000;
+    rc = tp_platform_open_audit(&p, &acfg, "serve");
+    if (rc != TP_EXIT_OK) {
+        tp_platform_close(&p);
+        if (logf)
+            fclose(logf);
+        return rc;
     }
     char msg[256];
     struct tp_password_list *common = NULL;

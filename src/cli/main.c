@@ -24,6 +24,8 @@ static void usage(FILE *f)
           "  user add --data DIR --login L --role R [--ps ID | --amc N | --member A:M:R]\n"
           "                                              create an account (password, TOTP)\n"
           "  totp-code SECRET                            current TOTP code of a secret\n"
+          "  audit verify|prove|events --data DIR        check the access log against its\n"
+          "                                              signed heads, give proofs, list events\n"
           "  cards    --data DIR --count K [--profession P] [--out FILE]\n"
           "                                              sample card data of the demo population\n"
           "                                              (for benchmarks and tries)\n"
@@ -46,9 +48,9 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } cmds[] = {{"init", cmd_init}, {"demo", cmd_demo},          {"serve", cmd_serve},
-                {"ps", cmd_ps},     {"import", cmd_import},      {"cards", cmd_cards},
-                {"user", cmd_user}, {"totp-code", cmd_totp_code}};
+    } cmds[] = {{"init", cmd_init}, {"demo", cmd_demo},           {"serve", cmd_serve},
+                {"ps", cmd_ps},     {"import", cmd_import},       {"cards", cmd_cards},
+                {"user", cmd_user}, {"totp-code", cmd_totp_code}, {"audit", cmd_audit}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(c, cmds[i].name) == 0)
             return cmds[i].fn(argc - 1, argv + 1);

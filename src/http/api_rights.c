@@ -194,6 +194,7 @@ static void fill_event(const struct tp_http_request *req, struct tp_access_event
         snprintf(ev->actor, sizeof ev->actor, "token:%lld", (long long)req->who->token_id);
     else
         snprintf(ev->actor, sizeof ev->actor, "account:%lld", (long long)req->who->account_id);
+    snprintf(ev->role, sizeof ev->role, "%s", tp_role_name(req->who->role));
     ev->ps_id = req->who->ps_id;
     snprintf(ev->operation, sizeof ev->operation, "rights.check");
     snprintf(ev->outcome, sizeof ev->outcome, "%s", outcome);
@@ -298,6 +299,7 @@ void tp_api_rights_check(const struct tp_http_request *req, struct tp_http_respo
     }
     resp->wi.event.has_beneficiary = 1;
     memcpy(resp->wi.event.beneficiary_ref, f.ref, TP_BIDX_LEN);
+    snprintf(resp->wi.event.amc, sizeof resp->wi.event.amc, "%s", f.b.amc);
 
     struct tp_rights_decision d =
         tp_rights_decide(&f.b, c.domain, (enum tp_profession)req->who->profession, c.date);

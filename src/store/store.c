@@ -9,6 +9,8 @@
 
 #include "store/cache.h"
 
+#include "audit/log.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +36,8 @@ struct tp_store {
     pthread_cond_t sync_wake;
     pthread_t syncer;
     int writer_done;
+
+    struct tp_audit_log *audit; /* where access events go (tp_store_set_audit) */
 
     struct tp_cache *tokens;    /* hash -> struct tp_token_info */
     struct tp_cache *contracts; /* id -> struct tp_contract */
@@ -66,6 +70,35 @@ static uint64_t since_us(const struct timespec *t0)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     return (uint64_t)(t1.tv_sec - t0->tv_sec) * 1000000u +
            (uint64_t)((t1.tv_nsec - t0->tv_nsec) / 1000);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Appends the events of the applied intents to the access log (buffered: the syncer makes them
+ * durable). An intent whose event cannot be logged fails: its response must not go out. */
+static void append_events(struct tp_store *s, struct tp_write_intent **batch, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!batch[i]->has_event || batch[i]->result != TP_OK)
+            continue;
+        if (!s->audit) {
+            batch[i]->result = TP_ERR_INTERNAL;
+            continue;
+        }
+        uint8_t leaf[TP_EVENT_LEAF_MAX];
+        size_t len;
+        uint64_t index;
+        enum tp_err rc = tp_event_encode(&batch[i]->event, leaf, &len);
+        if (rc == TP_OK)
+            rc = tp_audit_log_append(s->audit, leaf, len, &index);
+        if (rc != TP_OK)
+            batch[i]->result = rc;
+    }
 }
 
 static void *writer_main(void *arg)
@@ -103,6 +136,7 @@ static void *writer_main(void *arg)
         if (rc != TP_OK && n > 1)
             for (size_t i = 0; i < n; i++)
                 batch[i]->result = s->ops->apply_batch(s->impl, &batch[i], 1);
+        append_events(s, batch, n);
         uint64_t us = since_us(&t0);
 
         pthread_mutex_lock(&s->mu);
@@ -146,6 +180,11 @@ static void *syncer_main(void *arg)
         struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         enum tp_err rc = s->ops->sync(s->impl);
+        if (s->audit) {
+            enum tp_err arc = tp_audit_log_commit(s->audit, now_ms());
+            if (rc == TP_OK)
+                rc = arc;
+        }
         uint64_t us = since_us(&t0);
         while (list) {
             struct tp_write_intent *next = list->next;
@@ -225,6 +264,13 @@ void tp_store_close(struct tp_store *s)
     pthread_cond_destroy(&s->wake);
     pthread_cond_destroy(&s->sync_wake);
     free(s);
+}
+
+void tp_store_set_audit(struct tp_store *s, struct tp_audit_log *log)
+{
+    pthread_mutex_lock(&s->mu);
+    s->audit = log;
+    pthread_mutex_unlock(&s->mu);
 }
 
 const struct tp_store_ops *tp_store_ops(const struct tp_store *s)

@@ -242,6 +242,14 @@ enum tp_err tp_store_open(const char *location, struct tp_store **out, char *msg
 /* Stops the writer after draining the queue, then closes the backend. NULL is fine. */
 void tp_store_close(struct tp_store *s);
 
+/* Attaches the access log that receives the events of write intents (has_event): the writer
+ * appends them after its batch is applied and the syncer commits (fdatasync) the log together
+ * with the database, so an intent is acknowledged only once its event is durable in the log.
+ * Call before the first tp_store_submit; the log must outlive the store. An intent with an
+ * event submitted to a store without a log fails (TP_ERR_INTERNAL): events are never dropped. */
+struct tp_audit_log;
+void tp_store_set_audit(struct tp_store *s, struct tp_audit_log *log);
+
 /* Direct access to the backend's operations and state (for the synchronous calls). */
 const struct tp_store_ops *tp_store_ops(const struct tp_store *s);
 void *tp_store_impl(const struct tp_store *s);

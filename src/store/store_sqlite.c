@@ -107,6 +107,9 @@ static const char *const migrations[] = {
     "CREATE TABLE import_seen("
     " beneficiary_id INTEGER PRIMARY KEY REFERENCES beneficiary(id) ON DELETE CASCADE,"
     " run INTEGER NOT NULL, line INTEGER NOT NULL) STRICT;",
+    /* 5: access events live in the tamper-evident access log, apart from this database
+     * (docs/AUDIT-LOG.md); the table that held them before the log existed goes. */
+    "DROP TABLE access_event;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -196,7 +199,6 @@ enum {
     W_TOKEN_INSERT,
     W_TOKEN_REVOKE,
     W_ENGAGEMENT,
-    W_EVENT,
     W_ACCOUNT_INSERT,
     W_ACCOUNT_PASSWORD,
     W_ACCOUNT_MUST_RESET,
@@ -289,8 +291,6 @@ static const char *const write_sql[W_COUNT] = {
                      " detail, source, request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [W_ACCOUNT_TOTP] = "UPDATE account SET totp_sealed = ?2, totp_last_step = 0"
                        " WHERE id = ?1 AND totp_sealed IS NULL",
-    [W_EVENT] = "INSERT INTO access_event(at_ms, request_id, actor, ps_id, beneficiary_ref,"
-                " operation, outcome, fields, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 };
 
 struct sq {
@@ -1238,22 +1238,7 @@ static enum tp_err write_intent(struct sq *s, const struct tp_write_intent *wi)
         sqlite3_bind_int64(st, 7, e->created_ms);
         rc = step_done(s, st, "engagement insert");
     }
-    if (rc == TP_OK && wi->has_event) {
-        const struct tp_access_event *ev = &wi->event;
-        sqlite3_stmt *st = wst(s, W_EVENT);
-        sqlite3_bind_int64(st, 1, ev->at_ms);
-        bind_text(st, 2, ev->request_id);
-        bind_text(st, 3, ev->actor);
-        if (ev->ps_id)
-            sqlite3_bind_int64(st, 4, ev->ps_id);
-        if (ev->has_beneficiary)
-            sqlite3_bind_blob(st, 5, ev->beneficiary_ref, TP_BIDX_LEN, SQLITE_STATIC);
-        bind_text(st, 6, ev->operation);
-        bind_text(st, 7, ev->outcome);
-        bind_text(st, 8, ev->fields);
-        bind_text(st, 9, ev->source);
-        rc = step_done(s, st, "access event insert");
-    }
+    /* wi->event goes to the access log (store.c), not to this database. */
     if (rc == TP_OK && wi->has_auth_event) {
         const struct tp_auth_event *e = &wi->auth_event;
         sqlite3_stmt *st = wst(s, W_AUTH_EVENT);
@@ -1284,9 +1269,9 @@ static enum tp_err sq_apply_batch(void *impl, struct tp_write_intent *const *ite
 
 static enum tp_err sq_count(void *impl, const char *what, int64_t *n)
 {
-    static const char *const tables[] = {"amc",     "contract",  "guarantee",  "beneficiary",
-                                         "ps",      "api_token", "engagement", "access_event",
-                                         "account", "session",   "auth_event", "recovery_code"};
+    static const char *const tables[] = {"amc",     "contract",   "guarantee",    "beneficiary",
+                                         "ps",      "api_token",  "engagement",   "account",
+                                         "session", "auth_event", "recovery_code"};
     struct sq *s = impl;
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
         if (strcmp(what, tables[i]) != 0)

@@ -47,9 +47,19 @@ missing=$(comm -23 "$tmp/acked" "$tmp/stored" | wc -l)
   || notok "$missing acknowledged engagements are missing"
 ic=$(sqlite3 "$tmp/p/opentp.db" "PRAGMA integrity_check")
 [ "$ic" = ok ] && ok "integrity_check: ok" || notok "integrity_check: $ic"
-# Each stored engagement has its access event (same transaction).
-orphans=$(sqlite3 "$tmp/p/opentp.db" "SELECT count(*) FROM engagement e WHERE NOT EXISTS (SELECT 1 FROM access_event a WHERE a.at_ms = e.created_ms AND a.outcome = 'covered')")
-[ "$orphans" = 0 ] && ok "every engagement has its access event" || notok "$orphans engagements without access event"
+# Each acknowledged engagement has its access event in the access log (an intent is
+# acknowledged only once both the database and the log are durable), and the log verifies.
+"$bin" audit events --data "$tmp/p" | jq -r 'select(.outcome == "covered") | .at_ms' | sort -u >"$tmp/event_ms"
+sqlite3 "$tmp/p/opentp.db" "SELECT number || ' ' || created_ms FROM engagement" | sort >"$tmp/eng_ms"
+orphans=0
+while read -r number; do
+  ms=$(grep "^$number " "$tmp/eng_ms" | cut -d' ' -f2)
+  grep -qx "$ms" "$tmp/event_ms" || orphans=$((orphans + 1))
+done <"$tmp/acked"
+[ "$orphans" = 0 ] && ok "every acknowledged engagement has its access event in the log" \
+  || notok "$orphans acknowledged engagements without access event"
+"$bin" audit verify --data "$tmp/p" >"$tmp/verify" 2>&1 && ok "audit verify after the kill: $(cat "$tmp/verify")" \
+  || notok "audit verify after the kill: $(cat "$tmp/verify")"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -94,15 +94,17 @@ post() {
 errcode() { jq -r '.error.code // "-"' "$tmp/body" 2>/dev/null || echo "(not JSON)"; }
 header() { grep -i "^$1:" "$tmp/headers" | head -1 | cut -d: -f2- | tr -d '\r' | sed 's/^ *//'; }
 sql() { sqlite3 -cmd '.timeout 5000' "$db" "$1"; }
-events_with() { sql "SELECT count(*) FROM access_event WHERE outcome = '$1'"; }
+# Access events live in the tamper-evident access log (docs/AUDIT-LOG.md), read with the CLI.
+events() { "$bin" audit events --data "$data" "$@"; }
+events_with() { events | jq -s --arg o "$1" 'map(select(.outcome == $o)) | length'; }
 snapshot() {
   eng0=$(sql "SELECT count(*) FROM engagement")
-  ev0=$(sql "SELECT count(*) FROM access_event")
+  ev0=$(events | wc -l)
 }
 # stored: sets $deng and $dev, the engagements and access events added since snapshot.
 stored() {
   deng=$(($(sql "SELECT count(*) FROM engagement") - eng0))
-  dev=$(($(sql "SELECT count(*) FROM access_event") - ev0))
+  dev=$(($(events | wc -l) - ev0))
 }
 
 # expect NAME STATUS CODE STORES BODY [TOKEN]: posts BODY and checks the status, the error
@@ -206,7 +208,7 @@ check "the engagement is stored with that number" \
 check "one engagement and one access event stored (outcome covered)" \
   test "$deng $dev $(events_with covered)" = "1 1 $((covered0 + 1))"
 check "the access event is found by the X-Request-Id of the response (rights.check, covered)" \
-  test "$(sql "SELECT outcome || ' ' || operation FROM access_event WHERE request_id = '$request_id'")" = "covered rights.check"
+  test "$(events --request-id "$request_id" | jq -r '.outcome + " " + .operation')" = "covered rights.check"
 
 post "$birth_card"
 check "check by birth_date + birth_rank: 200 covered:true" \
