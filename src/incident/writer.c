@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,10 +19,15 @@
 #include "incident/pdf.h"
 
 #define CSV_CHUNK 65536
+#define WORKERS_MAX 8
+#define MSG_MAX 256
 
+/* One writer thread's context: the shared directory and manifest, its own counters and
+ * message buffer. */
 struct wctx {
     int dirfd;    /* the temporary directory */
-    int manifest; /* fd of DIR.tmp/MANIFEST.sha256 */
+    int manifest; /* fd of DIR.tmp/MANIFEST.sha256, appended under `lock` */
+    pthread_mutex_t *lock;
     struct tp_incident_write_result res;
     char *msg;
     size_t len;
@@ -60,7 +66,10 @@ static enum tp_err manifest_add(struct wctx *w, const char *rel,
                      sizeof line - 2 * crypto_hash_sha256_BYTES, "  %s\n", rel);
     if (n < 0 || (size_t)n >= sizeof line - 2 * crypto_hash_sha256_BYTES)
         return tp_fail(w->msg, w->len, TP_ERR_INTERNAL, "incident: path too long");
-    if (!write_all(w->manifest, line, 2 * crypto_hash_sha256_BYTES + (size_t)n))
+    pthread_mutex_lock(w->lock);
+    bool ok = write_all(w->manifest, line, 2 * crypto_hash_sha256_BYTES + (size_t)n);
+    pthread_mutex_unlock(w->lock);
+    if (!ok)
         return io_fail(w, "writing", TP_INCIDENT_MANIFEST);
     w->res.files++;
     w->res.bytes += size;
@@ -226,11 +235,70 @@ static int dir_free(const char *dir)
     return entries == 0 ? 0 : -1;
 }
 
+/* Notices are independent: each worker renders every nw-th person with its own PDF renderer
+ * (pango objects are not shared between threads) and stops early once any worker failed. */
+struct worker {
+    struct wctx w;
+    char msg[MSG_MAX];
+    enum tp_err err;
+    int k, nw;
+    const struct tp_incident *inc;
+    const struct tp_incident_amc *amcs;
+    const struct tp_exposed_person *people;
+    size_t n_people;
+    volatile int *stop; /* read and written under w.lock */
+};
+
+static bool stopped(struct worker *wk)
+{
+    pthread_mutex_lock(wk->w.lock);
+    bool s = *wk->stop != 0;
+    pthread_mutex_unlock(wk->w.lock);
+    return s;
+}
+
+static void *notice_worker(void *arg)
+{
+    struct worker *wk = arg;
+    char *buf = malloc(TP_NOTICE_ART34_MAX);
+    struct tp_pdf *pdf = NULL;
+    if (!buf)
+        wk->err = tp_fail(wk->msg, sizeof wk->msg, TP_ERR_NOMEM, "incident: out of memory");
+    else
+        wk->err = tp_pdf_new(&pdf, wk->msg, sizeof wk->msg);
+    for (size_t i = (size_t)wk->k; wk->err == TP_OK && i < wk->n_people; i += (size_t)wk->nw) {
+        /* Checking every 16 notices keeps the lock out of the way. */
+        if ((i / (size_t)wk->nw) % 16 == 0 && stopped(wk))
+            break;
+        const struct tp_exposed_person *p = &wk->people[i];
+        wk->err = put_notice(&wk->w, pdf, wk->inc, &wk->amcs[p->amc], p, buf);
+        if (wk->err == TP_OK)
+            wk->w.res.notices++;
+    }
+    if (wk->err != TP_OK) {
+        pthread_mutex_lock(wk->w.lock);
+        *wk->stop = 1;
+        pthread_mutex_unlock(wk->w.lock);
+    }
+    tp_pdf_free(pdf);
+    free(buf);
+    return NULL;
+}
+
+static int worker_count(size_t n_people)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    long nw = cpus < 1 ? 1 : cpus > WORKERS_MAX ? WORKERS_MAX : cpus;
+    /* A handful of notices is not worth a thread. */
+    long by_size = (long)(n_people / 16) + 1;
+    return (int)(nw < by_size ? nw : by_size);
+}
+
 static enum tp_err write_all_files(struct wctx *w, const struct tp_incident *inc,
                                    const struct tp_incident_amc *amcs, int n_amc,
                                    const struct tp_exposed_person *people, size_t n_people)
 {
-    enum tp_err e;
+    enum tp_err e = TP_OK;
     if (mkdirat(w->dirfd, "notices", 0700) != 0)
         return io_fail(w, "creating", "notices/");
     for (int a = 0; a < n_amc; a++) {
@@ -239,24 +307,65 @@ static enum tp_err write_all_files(struct wctx *w, const struct tp_incident *inc
         if (mkdirat(w->dirfd, rel, 0700) != 0)
             return io_fail(w, "creating", rel);
     }
-    char *buf = malloc(TP_NOTICE_ART33_MAX > TP_NOTICE_ART34_MAX ? TP_NOTICE_ART33_MAX
-                                                                 : TP_NOTICE_ART34_MAX);
+    char *buf = malloc(TP_NOTICE_ART33_MAX);
     if (!buf)
         return tp_fail(w->msg, w->len, TP_ERR_NOMEM, "incident: out of memory");
-    struct tp_pdf *pdf = NULL;
-    e = tp_pdf_new(&pdf, w->msg, w->len);
     for (int a = 0; e == TP_OK && a < n_amc; a++) {
         e = put_csv(w, a, &amcs[a], people, n_people);
         if (e == TP_OK)
             e = put_art33(w, inc, a, &amcs[a], people, n_people, buf);
     }
-    for (size_t i = 0; e == TP_OK && i < n_people; i++) {
-        e = put_notice(w, pdf, inc, &amcs[people[i].amc], &people[i], buf);
-        if (e == TP_OK)
-            w->res.notices++;
-    }
-    tp_pdf_free(pdf);
     free(buf);
+    if (e != TP_OK)
+        return e;
+
+    int nw = worker_count(n_people);
+    struct worker wk[WORKERS_MAX];
+    pthread_t th[WORKERS_MAX];
+    volatile int stop = 0;
+    int started = 0;
+    for (int k = 0; k < nw; k++) {
+        wk[k] = (struct worker){.w = *w,
+                                .k = k,
+                                .nw = nw,
+                                .inc = inc,
+                                .amcs = amcs,
+                                .people = people,
+                                .n_people = n_people,
+                                .stop = &stop};
+        memset(&wk[k].w.res, 0, sizeof wk[k].w.res);
+        wk[k].w.msg = wk[k].msg;
+        wk[k].w.len = sizeof wk[k].msg;
+        wk[k].msg[0] = '\0';
+    }
+    /* Worker 0 runs on this thread; the others on their own. */
+    for (int k = 1; k < nw; k++) {
+        if (pthread_create(&th[k], NULL, notice_worker, &wk[k]) != 0)
+            break;
+        started++;
+    }
+    if (started < nw - 1) {
+        /* Could not start every thread: fall back to this thread alone, after the others. */
+        pthread_mutex_lock(w->lock);
+        stop = 1;
+        pthread_mutex_unlock(w->lock);
+        for (int k = 1; k <= started; k++)
+            pthread_join(th[k], NULL);
+        return tp_fail(w->msg, w->len, TP_ERR_INTERNAL, "incident: cannot start a thread");
+    }
+    notice_worker(&wk[0]);
+    for (int k = 1; k < nw; k++)
+        pthread_join(th[k], NULL);
+    for (int k = 0; k < nw; k++) {
+        w->res.files += wk[k].w.res.files;
+        w->res.bytes += wk[k].w.res.bytes;
+        w->res.notices += wk[k].w.res.notices;
+        w->res.pdf_pages += wk[k].w.res.pdf_pages;
+        if (wk[k].err != TP_OK && e == TP_OK) {
+            e = wk[k].err;
+            tp_fail(w->msg, w->len, e, "%s", wk[k].msg);
+        }
+    }
     return e;
 }
 
@@ -293,7 +402,8 @@ enum tp_err tp_incident_write(const char *dir, const struct tp_incident *inc,
         return tp_fail(msg, len, TP_ERR_IO, "incident: creating a directory beside %s: %s", target,
                        strerror(errno));
 
-    struct wctx w = {.dirfd = -1, .manifest = -1, .msg = msg, .len = len};
+    pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    struct wctx w = {.dirfd = -1, .manifest = -1, .lock = &lock, .msg = msg, .len = len};
     w.dirfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (w.dirfd < 0) {
         e = io_fail(&w, "opening", tmp);

@@ -18,7 +18,11 @@
  * directory is removed. DIR must not exist, or be an empty directory (TP_ERR_CONFLICT
  * otherwise): an earlier assessment is never overwritten.
  *
- * Thread-safety: one call at a time per DIR; the function uses its own PDF renderer. */
+ * Speed: notices are rendered on up to 8 threads (one per online CPU, fewer for small runs),
+ * each with its own long-lived PDF renderer (incident/pdf.h); CSV files and art. 33 drafts
+ * are written first, on the calling thread. Figures in docs/INCIDENT.md.
+ *
+ * Thread-safety: reentrant; one call at a time per DIR. */
 #ifndef TP_INCIDENT_WRITER_H
 #define TP_INCIDENT_WRITER_H
 
