@@ -360,6 +360,55 @@ static void bad_input_writes_nothing(void **state)
     assert_int_equal(count_entries(root), 0);
 }
 
+/* Enough people for several writer threads: every notice once, manifest right; a duplicate
+ * found by one thread stops the others and nothing is left behind. */
+static void many_people_on_several_threads(void **state)
+{
+    (void)state;
+    enum { N = 40 };
+    struct tp_incident inc;
+    struct tp_incident_amc amc[2];
+    struct tp_exposed_person p[N];
+    make_incident(&inc);
+    make_amc(&amc[0], "444444444", "Mutuelle Delta");
+    make_amc(&amc[1], "555555555", "Mutuelle Epsilon");
+    for (unsigned i = 0; i < N; i++) {
+        make_person(&p[i], (int)(i % 3 == 0), i, (i % TP_CAT_ALL) + 1);
+        amc[p[i].amc].people++;
+        amc[p[i].amc].records += p[i].accesses;
+    }
+    char out[128], msg[256] = "", path[160];
+    snprintf(out, sizeof out, "%s/many", root);
+    struct tp_incident_write_result res;
+    enum tp_err e = tp_incident_write(out, &inc, amc, 2, p, N, &res, msg, sizeof msg);
+    if (e != TP_OK)
+        fail_msg("write: %s", msg);
+    assert_int_equal(res.notices, N);
+    assert_int_equal(res.files, 4 + 2 * N);
+    snprintf(path, sizeof path, "%s/notices/444444444", out);
+    assert_int_equal(count_entries(path), 2 * amc[0].people);
+    snprintf(path, sizeof path, "%s/notices/555555555", out);
+    assert_int_equal(count_entries(path), 2 * amc[1].people);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "cd %s && sha256sum --quiet -c " TP_INCIDENT_MANIFEST, out);
+    assert_int_equal(system(cmd), 0);
+
+    /* The last person repeats the first one: a collision late in the run. */
+    p[N - 1] = p[0];
+    memset(amc, 0, sizeof amc);
+    make_amc(&amc[0], "444444444", "Mutuelle Delta");
+    make_amc(&amc[1], "555555555", "Mutuelle Epsilon");
+    for (unsigned i = 0; i < N; i++) {
+        amc[p[i].amc].people++;
+        amc[p[i].amc].records += p[i].accesses;
+    }
+    snprintf(out, sizeof out, "%s/many2", root);
+    assert_int_equal(tp_incident_write(out, &inc, amc, 2, p, N, &res, msg, sizeof msg),
+                     TP_ERR_INVALID);
+    assert_non_null(strstr(msg, "twice"));
+    assert_int_equal(count_entries(root), 1); /* only the first folder */
+}
+
 /* Informative throughput figure: TP_INCIDENT_BENCH_PEOPLE=N. */
 static void volume_run(void **state)
 {
@@ -406,6 +455,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(refuses_a_folder_that_is_not_empty_and_accepts_an_empty_one,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(bad_input_writes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(many_people_on_several_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(volume_run, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
