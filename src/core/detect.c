@@ -265,7 +265,7 @@ enum tp_err tp_detect_config_parse(const char *text, size_t len, struct tp_detec
                 n--;
             if (n == 0)
                 continue;
-            struct parsed_line pl;
+            struct parsed_line pl = {.scope = -2, .f = NULL, .index = 0, .value = 0};
             enum tp_err e = parse_line(s, n, lineno, &pl, msg, msglen);
             if (e != TP_OK)
                 return e;

@@ -21,45 +21,53 @@
 #define SET_INITIAL 16
 #define BEN_CLAIMED 1u
 
+/* 8 bytes: a full set of 256 is 2 KiB and one scan reads 32 cache lines. The blind index
+ * is keyed, so its first 32 bits are uniform and nobody without the key can pick colliding
+ * beneficiaries; a chance collision (at most 256 / 2^32 per lookup) only makes one new
+ * beneficiary look already seen. */
 struct ben {
-    uint64_t h;     /* the first 8 bytes of the beneficiary's blind index */
-    uint32_t t;     /* last lookup, Unix seconds */
-    uint32_t flags; /* BEN_CLAIMED: a claim or PEC followed */
+    uint32_t h;  /* the first 4 bytes of the beneficiary's blind index */
+    uint32_t tc; /* last lookup, Unix seconds rounded down to even | BEN_CLAIMED */
 };
 
+/* 8 bytes. Counts saturate: 255 "not found" or off-hours lookups in one bucket are far
+ * past every threshold. */
 struct bucket {
-    int64_t idx; /* time / bucket width: which period these counts belong to */
-    uint16_t checks, not_found, off_hours;
+    int32_t idx; /* time / bucket width: which period these counts belong to */
+    uint16_t checks;
+    uint8_t not_found, off_hours;
 };
 
+/* Hot fields first: a lookup touches the first ~8 cache lines and the set; the alert and
+ * reason fields only when something is decided. */
 struct acct {
     uint64_t key;
     struct acct *hnext;               /* hash chain */
     struct acct *lru_prev, *lru_next; /* most recent first */
+    struct ben *set;
+    uint32_t set_n, set_cap;
     enum tp_profession profession;
     uint8_t suspended, step_up_pending, stepped_up;
-    enum tp_detect_rule standing_rule; /* the rule behind suspended / step_up_pending */
-    char standing_reason[TP_DETECT_REASON_MAX];
+    uint8_t paced;      /* precheck delayed a request since the last personal read */
     int64_t tat;        /* GCRA of personal reads */
     int64_t slow_until; /* slowed down until then */
     int64_t last_read_ms;
     int64_t step_up_ms;
+    int64_t day;        /* local day of today_new */
+    uint32_t today_new; /* distinct beneficiaries first seen today */
+    uint32_t own_daily; /* EWMA of today_new over active days */
+    uint32_t own_days;
     uint32_t unclaimed_at_step_up;
     uint32_t last_unclaimed_short;
-    uint32_t gaps[TP_DETECT_GAPS_MAX];
     uint32_t gaps_n, gaps_pos;
-    uint8_t paced; /* precheck delayed a request since the last personal read */
+    uint16_t gaps[TP_DETECT_GAPS_MAX]; /* tenths of a second */
     struct bucket hour[HOUR_BUCKETS];
     struct bucket lng[LONG_BUCKETS];
     uint64_t nets[N_NETS];
-    uint32_t nets_seen[N_NETS]; /* last use, Unix seconds: the oldest is replaced */
-    int64_t day;                /* local day of today_new */
-    uint32_t today_new;         /* distinct beneficiaries first seen today */
-    uint32_t own_daily;         /* EWMA of today_new over active days */
-    uint32_t own_days;
-    uint32_t alerted[TP_RULE_COUNT]; /* last alert per rule, Unix seconds */
-    struct ben *set;
-    uint32_t set_n, set_cap;
+    uint32_t nets_seen[N_NETS];        /* last use, Unix seconds: the oldest is replaced */
+    uint32_t alerted[TP_RULE_COUNT];   /* last alert per rule, Unix seconds */
+    enum tp_detect_rule standing_rule; /* the rule behind suspended / step_up_pending */
+    char standing_reason[TP_DETECT_REASON_MAX];
 };
 
 struct shard {
@@ -114,10 +122,10 @@ static uint64_t mix(uint64_t x)
     return x;
 }
 
-static uint64_t bidx_prefix(const uint8_t *bidx, size_t len)
+static uint32_t bidx_prefix(const uint8_t *bidx)
 {
-    uint64_t h = 0;
-    memcpy(&h, bidx, len < 8 ? len : 8);
+    uint32_t h;
+    memcpy(&h, bidx, sizeof h);
     return h;
 }
 
@@ -292,9 +300,9 @@ static void acct_init(struct acct *a, uint64_t key, enum tp_profession p)
     a->set = set; /* a recycled record keeps its set's memory */
     a->set_cap = cap;
     for (int i = 0; i < HOUR_BUCKETS; i++)
-        a->hour[i].idx = INT64_MIN;
+        a->hour[i].idx = INT32_MIN;
     for (int i = 0; i < LONG_BUCKETS; i++)
-        a->lng[i].idx = INT64_MIN;
+        a->lng[i].idx = INT32_MIN;
 }
 
 /* Finds key, or creates its record (evicting the least recently used one when the shard is
@@ -333,7 +341,7 @@ static struct acct *get(struct tp_detect_state *s, struct shard *sh, uint64_t ke
 /* ---------------------------------------------------------------------------------------
  * Counters */
 
-static struct bucket *bucket_at(struct bucket *ring, int n, int64_t idx)
+static struct bucket *bucket_at(struct bucket *ring, int n, int32_t idx)
 {
     int64_t pos = idx % n;
     struct bucket *b = &ring[pos < 0 ? pos + n : pos];
@@ -350,13 +358,26 @@ static void add16(uint16_t *v)
         (*v)++;
 }
 
+static void add8(uint8_t *v)
+{
+    if (*v < UINT8_MAX)
+        (*v)++;
+}
+
+/* Period index of a time: int32 holds 10-minute periods (and the long buckets, 2.5 min at
+ * least) for thousands of years either side of 1970. */
+static int32_t period(int64_t now_ms, int64_t width_ms)
+{
+    return (int32_t)floor_div(now_ms, width_ms);
+}
+
 /* Sums the buckets of the last n periods ending with idx (the current one included). */
-static void sum_buckets(const struct bucket *ring, int n, int64_t idx, uint32_t *checks,
+static void sum_buckets(const struct bucket *ring, int n, int32_t idx, uint32_t *checks,
                         uint32_t *nf, uint32_t *offh)
 {
     *checks = *nf = *offh = 0;
     for (int i = 0; i < n; i++) {
-        if (ring[i].idx > idx - n && ring[i].idx <= idx) {
+        if ((int64_t)ring[i].idx > (int64_t)idx - n && ring[i].idx <= idx) {
             *checks += ring[i].checks;
             *nf += ring[i].not_found;
             if (offh)
@@ -373,16 +394,16 @@ static int64_t long_bucket_ms(const struct tp_detect_config *c)
 static void count_request(const struct tp_detect_config *c, struct acct *a, int64_t now_ms,
                           enum tp_detect_outcome outcome, int offh)
 {
-    struct bucket *hb = bucket_at(a->hour, HOUR_BUCKETS, floor_div(now_ms, HOUR_BUCKET_MS));
-    struct bucket *lb = bucket_at(a->lng, LONG_BUCKETS, floor_div(now_ms, long_bucket_ms(c)));
+    struct bucket *hb = bucket_at(a->hour, HOUR_BUCKETS, period(now_ms, HOUR_BUCKET_MS));
+    struct bucket *lb = bucket_at(a->lng, LONG_BUCKETS, period(now_ms, long_bucket_ms(c)));
     add16(&hb->checks);
     add16(&lb->checks);
     if (outcome == TP_DETECT_NOT_FOUND) {
-        add16(&hb->not_found);
-        add16(&lb->not_found);
+        add8(&hb->not_found);
+        add8(&lb->not_found);
     }
     if (offh)
-        add16(&lb->off_hours);
+        add8(&lb->off_hours);
 }
 
 static void count_gap(struct acct *a, int64_t now_ms)
@@ -396,7 +417,7 @@ static void count_gap(struct acct *a, int64_t now_ms)
         if (g > GAP_CAP_MS) {
             a->gaps_n = 0; /* a pause: timing starts again */
         } else {
-            a->gaps[a->gaps_pos] = (uint32_t)g;
+            a->gaps[a->gaps_pos] = (uint16_t)(g / 100); /* <= 36,000 */
             a->gaps_pos = (a->gaps_pos + 1) % TP_DETECT_GAPS_MAX;
             if (a->gaps_n < TP_DETECT_GAPS_MAX)
                 a->gaps_n++;
@@ -485,43 +506,51 @@ struct set_counts {
 
 /* Drops entries older than the long window, refreshes *h's time when present and returns
  * its index (or -1), counting on the way. One pass over at most max_beneficiaries entries. */
-static int64_t set_scan(const struct tp_detect_config *c, struct acct *a, const uint64_t *h,
+static int64_t set_scan(const struct tp_detect_config *c, struct acct *a, const uint32_t *h,
                         uint32_t now_s, struct set_counts *k)
 {
     uint32_t long_cut = now_s > c->long_window_min * 60u ? now_s - c->long_window_min * 60u : 0;
     uint32_t short_cut = now_s > c->short_window_min * 60u ? now_s - c->short_window_min * 60u : 0;
     uint32_t hour_cut = now_s > 3600u ? now_s - 3600u : 0;
     uint32_t grace_cut = now_s > c->claim_grace_min * 60u ? now_s - c->claim_grace_min * 60u : 0;
-    memset(k, 0, sizeof *k);
+    /* Counted in locals: stores through a->set could alias k's fields otherwise. */
+    uint32_t d_hour = 0, u_long = 0, u_short = 0, settled = 0, s_unclaimed = 0;
     int64_t found = -1;
-    uint32_t w = 0;
-    for (uint32_t i = 0; i < a->set_n; i++) {
-        struct ben e = a->set[i];
-        if (e.t < long_cut)
+    uint32_t w = 0, n = a->set_n, want = h ? *h : 0;
+    struct ben *set = a->set;
+    for (uint32_t i = 0; i < n; i++) {
+        struct ben e = set[i];
+        uint32_t t = e.tc & ~BEN_CLAIMED, open = !(e.tc & BEN_CLAIMED);
+        if (t < long_cut)
             continue; /* out of every window */
-        if (h && e.h == *h) {
+        if (h && e.h == want) {
             found = w;
-            e.t = now_s; /* looked up again: in every window from now */
+            t = now_s & ~BEN_CLAIMED; /* looked up again: in every window from now */
+            e.tc = t | (e.tc & BEN_CLAIMED);
+            set[i] = e;
         }
-        a->set[w] = e;
-        int claimed = e.flags & BEN_CLAIMED;
-        k->distinct_long++;
-        k->distinct_hour += e.t >= hour_cut;
-        k->unclaimed_long += !claimed;
-        k->unclaimed_short += !claimed && e.t >= short_cut;
-        if (e.t < grace_cut) {
-            k->settled++;
-            k->settled_unclaimed += !claimed;
-        }
+        if (w != i)
+            set[w] = e;
+        d_hour += t >= hour_cut;
+        u_long += open;
+        u_short += open & (t >= short_cut);
+        settled += t < grace_cut;
+        s_unclaimed += open & (t < grace_cut);
         w++;
     }
     a->set_n = w;
+    k->distinct_long = w;
+    k->distinct_hour = d_hour;
+    k->unclaimed_long = u_long;
+    k->unclaimed_short = u_short;
+    k->settled = settled;
+    k->settled_unclaimed = s_unclaimed;
     return found;
 }
 
 /* Adds h (not present). When the set is full, the oldest settled (claimed) entry makes
  * room, else the oldest: unclaimed counts past every threshold stay past it. */
-static void set_add(const struct tp_detect_config *c, struct acct *a, uint64_t h, uint32_t now_s)
+static void set_add(const struct tp_detect_config *c, struct acct *a, uint32_t h, uint32_t now_s)
 {
     if (a->set_n == a->set_cap && a->set_cap < c->max_beneficiaries) {
         uint32_t cap = a->set_cap ? a->set_cap * 2 : SET_INITIAL;
@@ -539,10 +568,11 @@ static void set_add(const struct tp_detect_config *c, struct acct *a, uint64_t h
             return; /* no memory at all: the request is still counted in the buckets */
         uint32_t oldest = 0, oldest_claimed = UINT32_MAX;
         for (uint32_t i = 0; i < a->set_n; i++) {
-            if (a->set[i].t < a->set[oldest].t)
+            uint32_t t = a->set[i].tc & ~BEN_CLAIMED;
+            if (t < (a->set[oldest].tc & ~BEN_CLAIMED))
                 oldest = i;
-            if ((a->set[i].flags & BEN_CLAIMED) &&
-                (oldest_claimed == UINT32_MAX || a->set[i].t < a->set[oldest_claimed].t))
+            if ((a->set[i].tc & BEN_CLAIMED) &&
+                (oldest_claimed == UINT32_MAX || t < (a->set[oldest_claimed].tc & ~BEN_CLAIMED)))
                 oldest_claimed = i;
         }
         slot = oldest_claimed != UINT32_MAX ? oldest_claimed : oldest;
@@ -550,8 +580,7 @@ static void set_add(const struct tp_detect_config *c, struct acct *a, uint64_t h
         a->set_n++;
     }
     a->set[slot].h = h;
-    a->set[slot].t = now_s;
-    a->set[slot].flags = 0;
+    a->set[slot].tc = now_s & ~BEN_CLAIMED;
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -687,14 +716,17 @@ void tp_detect_observe_request(struct tp_detect_state *s, uint64_t key,
         pthread_mutex_unlock(&sh->mu);
         return;
     }
+    /* The set is the next cache miss: start it while the record's counters are updated. */
+    for (uint32_t i = 0; i < a->set_n && i < 32; i += 8)
+        __builtin_prefetch(&a->set[i]);
     uint32_t now_s = unix_s(now_ms);
-    uint64_t bh = bidx ? bidx_prefix(bidx, bidx_len) : 0;
+    uint32_t bh = bidx ? bidx_prefix(bidx) : 0;
     if (kind == TP_DETECT_CLAIM || kind == TP_DETECT_PEC) {
         /* Settles the earlier lookup of this beneficiary. Never refused here. */
         if (bidx) {
             for (uint32_t i = 0; i < a->set_n; i++) {
                 if (a->set[i].h == bh) {
-                    a->set[i].flags |= BEN_CLAIMED;
+                    a->set[i].tc |= BEN_CLAIMED;
                     break;
                 }
             }
@@ -738,9 +770,9 @@ void tp_detect_observe_request(struct tp_detect_state *s, uint64_t key,
     f.settled_checks = k.settled;
     f.settled_unclaimed = k.settled_unclaimed;
     uint32_t dummy;
-    sum_buckets(a->hour, HOUR_BUCKETS, floor_div(now_ms, HOUR_BUCKET_MS), &f.checks_hour,
+    sum_buckets(a->hour, HOUR_BUCKETS, period(now_ms, HOUR_BUCKET_MS), &f.checks_hour,
                 &f.not_found_hour, &dummy);
-    sum_buckets(a->lng, LONG_BUCKETS, floor_div(now_ms, long_bucket_ms(c)), &f.checks_long,
+    sum_buckets(a->lng, LONG_BUCKETS, period(now_ms, long_bucket_ms(c)), &f.checks_long,
                 &f.not_found_long, &f.off_hours_long);
     f.gaps = a->gaps_n;
     f.gap_cv_permille =
