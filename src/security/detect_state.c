@@ -42,8 +42,9 @@ struct bucket {
  * reason fields only when something is decided. */
 struct acct {
     uint64_t key;
-    struct acct *hnext;               /* hash chain */
-    struct acct *lru_prev, *lru_next; /* most recent first */
+    struct acct *hnext; /* hash chain */
+    int64_t used_ms;    /* last call about this key: eviction takes the oldest of a sample */
+    uint32_t slot;      /* index in the shard's recs */
     struct ben *set;
     uint32_t set_n, set_cap;
     enum tp_profession profession;
@@ -74,8 +75,9 @@ struct shard {
     pthread_mutex_t mu;
     struct acct **table; /* chained hash table */
     uint32_t mask;
-    uint32_t n, cap; /* tracked, capacity */
-    struct acct *lru_head, *lru_tail;
+    uint32_t n, cap;    /* tracked, capacity */
+    struct acct **recs; /* the n tracked records, dense: eviction samples from here */
+    uint64_t rng;
 };
 
 struct tp_detect_state {
@@ -201,10 +203,15 @@ enum tp_err tp_detect_state_new(const struct tp_detect_config *config, struct tp
         sh->cap = per_shard;
         sh->mask = buckets - 1;
         sh->table = calloc(buckets, sizeof *sh->table);
-        if (!sh->table) {
+        sh->recs = calloc(per_shard, sizeof *sh->recs);
+        sh->rng = mix(i + 1);
+        if (!sh->table || !sh->recs) {
+            free(sh->table);
+            free(sh->recs);
             for (uint32_t j = 0; j < i; j++) {
                 pthread_mutex_destroy(&s->shards[j].mu);
                 free(s->shards[j].table);
+                free(s->shards[j].recs);
             }
             free(s->shards);
             free(s->alerts);
@@ -224,11 +231,11 @@ void tp_detect_state_free(struct tp_detect_state *s)
         return;
     for (uint32_t i = 0; i < s->c.shards; i++) {
         struct shard *sh = &s->shards[i];
-        for (struct acct *a = sh->lru_head, *next; a; a = next) {
-            next = a->lru_next;
-            free(a->set);
-            free(a);
+        for (uint32_t j = 0; j < sh->n; j++) {
+            free(sh->recs[j]->set);
+            free(sh->recs[j]);
         }
+        free(sh->recs);
         free(sh->table);
         pthread_mutex_destroy(&sh->mu);
     }
@@ -245,30 +252,6 @@ static struct shard *shard_of(struct tp_detect_state *s, uint64_t key, uint64_t 
 {
     *h = mix(key);
     return &s->shards[(*h >> 40) & s->shard_mask];
-}
-
-static void lru_unlink(struct shard *sh, struct acct *a)
-{
-    if (a->lru_prev)
-        a->lru_prev->lru_next = a->lru_next;
-    else
-        sh->lru_head = a->lru_next;
-    if (a->lru_next)
-        a->lru_next->lru_prev = a->lru_prev;
-    else
-        sh->lru_tail = a->lru_prev;
-    a->lru_prev = a->lru_next = NULL;
-}
-
-static void lru_push_front(struct shard *sh, struct acct *a)
-{
-    a->lru_prev = NULL;
-    a->lru_next = sh->lru_head;
-    if (sh->lru_head)
-        sh->lru_head->lru_prev = a;
-    sh->lru_head = a;
-    if (!sh->lru_tail)
-        sh->lru_tail = a;
 }
 
 static void table_remove(struct shard *sh, struct acct *a)
@@ -305,36 +288,50 @@ static void acct_init(struct acct *a, uint64_t key, enum tp_profession p)
         a->lng[i].idx = INT32_MIN;
 }
 
-/* Finds key, or creates its record (evicting the least recently used one when the shard is
- * full). NULL only when memory is exhausted and the shard is empty. */
+#define EVICT_SAMPLE 8
+
+/* Approximate LRU, as Redis does it: the least recently used of a random sample. An exact
+ * LRU list costs every call three records' cache lines (the neighbours' links); with 8
+ * samples the victim is older than ~90 % of the shard's records. */
+static struct acct *evict(struct tp_detect_state *s, struct shard *sh)
+{
+    if (sh->n == 0)
+        return NULL;
+    struct acct *victim = NULL;
+    for (int i = 0; i < EVICT_SAMPLE; i++) {
+        sh->rng = mix(sh->rng);
+        struct acct *a = sh->recs[sh->rng % sh->n];
+        if (!victim || a->used_ms < victim->used_ms)
+            victim = a;
+    }
+    table_remove(sh, victim);
+    atomic_fetch_add(&s->evicted, 1);
+    return victim; /* keeps its slot */
+}
+
+/* Finds key, or creates its record (evicting an old one when the shard is full). NULL only
+ * when memory is exhausted and the shard is empty. */
 static struct acct *get(struct tp_detect_state *s, struct shard *sh, uint64_t key, uint64_t h,
-                        enum tp_profession p)
+                        enum tp_profession p, int64_t now_ms)
 {
     struct acct *a = find(sh, key, h);
-    if (a) {
-        if (sh->lru_head != a) {
-            lru_unlink(sh, a);
-            lru_push_front(sh, a);
-        }
-        return a;
-    }
-    if (sh->n < sh->cap) {
-        a = calloc(1, sizeof *a);
-        if (a)
-            sh->n++;
-    }
     if (!a) {
-        a = sh->lru_tail;
-        if (!a)
+        uint32_t slot = 0;
+        if (sh->n < sh->cap && (a = calloc(1, sizeof *a)) != NULL) {
+            slot = sh->n++;
+            sh->recs[slot] = a;
+        } else if ((a = evict(s, sh)) != NULL) {
+            slot = a->slot;
+        } else {
             return NULL;
-        lru_unlink(sh, a);
-        table_remove(sh, a);
-        atomic_fetch_add(&s->evicted, 1);
+        }
+        acct_init(a, key, p);
+        a->slot = slot;
+        a->hnext = sh->table[h & sh->mask];
+        sh->table[h & sh->mask] = a;
     }
-    acct_init(a, key, p);
-    a->hnext = sh->table[h & sh->mask];
-    sh->table[h & sh->mask] = a;
-    lru_push_front(sh, a);
+    if (now_ms > a->used_ms)
+        a->used_ms = now_ms;
     return a;
 }
 
@@ -648,8 +645,8 @@ static void decide(struct tp_detect_decision *out, enum tp_detect_action action,
     out->action = action;
     out->rule = rule;
     out->delay_ms = delay_ms;
-    if (reason)
-        snprintf(out->reason, sizeof out->reason, "%s", reason);
+    if (reason) /* always a TP_DETECT_REASON_MAX buffer, NUL-terminated */
+        memcpy(out->reason, reason, sizeof out->reason);
 }
 
 void tp_detect_precheck(struct tp_detect_state *s, uint64_t key, enum tp_profession profession,
@@ -659,7 +656,7 @@ void tp_detect_precheck(struct tp_detect_state *s, uint64_t key, enum tp_profess
     struct shard *sh = shard_of(s, key, &h);
     decide(out, TP_DETECT_ALLOW, TP_RULE_NONE, 0, NULL);
     pthread_mutex_lock(&sh->mu);
-    struct acct *a = get(s, sh, key, h, profession);
+    struct acct *a = get(s, sh, key, h, profession, now_ms);
     if (!a) {
         pthread_mutex_unlock(&sh->mu);
         return; /* no memory: fail open, tiers payant must go on */
@@ -679,7 +676,7 @@ void tp_detect_precheck(struct tp_detect_state *s, uint64_t key, enum tp_profess
             }
             int64_t wait = tp_gcra(&a->tat, now_ms, interval, burst);
             if (wait > 0) {
-                char r[TP_DETECT_REASON_MAX];
+                char r[TP_DETECT_REASON_MAX] = {0};
                 snprintf(r, sizeof r, "more lookups than %s allows (%lld a minute)",
                          tp_profession_name(a->profession),
                          (long long)(60000 / (interval > 0 ? interval : 1)));
@@ -706,7 +703,7 @@ void tp_detect_observe_request(struct tp_detect_state *s, uint64_t key,
     if ((unsigned)outcome >= TP_DETECT_OUTCOME_COUNT)
         outcome = TP_DETECT_FOUND;
     pthread_mutex_lock(&sh->mu);
-    struct acct *a = get(s, sh, key, h, profession);
+    struct acct *a = get(s, sh, key, h, profession, now_ms);
     if (!a) {
         pthread_mutex_unlock(&sh->mu);
         return;
@@ -851,8 +848,9 @@ int tp_detect_reset(struct tp_detect_state *s, uint64_t key)
     pthread_mutex_lock(&sh->mu);
     struct acct *a = find(sh, key, h);
     if (a) {
-        lru_unlink(sh, a);
         table_remove(sh, a);
+        sh->recs[a->slot] = sh->recs[sh->n - 1];
+        sh->recs[a->slot]->slot = a->slot;
         sh->n--;
         free(a->set);
         free(a);
