@@ -377,8 +377,7 @@ static void sum_buckets(const struct bucket *ring, int n, int32_t idx, uint32_t 
         if ((int64_t)ring[i].idx > (int64_t)idx - n && ring[i].idx <= idx) {
             *checks += ring[i].checks;
             *nf += ring[i].not_found;
-            if (offh)
-                *offh += ring[i].off_hours;
+            *offh += ring[i].off_hours;
         }
     }
 }
