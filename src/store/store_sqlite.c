@@ -110,6 +110,48 @@ static const char *const migrations[] = {
     /* 5: access events live in the tamper-evident access log, apart from this database
      * (docs/AUDIT-LOG.md); the table that held them before the log existed goes. */
     "DROP TABLE access_event;",
+    /* 6: payment runs (docs/PAYMENTS.md, "Payment runs"). A run is 'building' from the
+     * transaction that assigns its claims until the one that marks them paid; at most one run
+     * is unfinished, and the next `opentp pay` completes it. What the files say is copied
+     * here at assignment (PS name and bank details, the paying account, per-AMC lines), so
+     * that a restarted run writes the same files. */
+    "CREATE TABLE pay_account("
+    " id INTEGER PRIMARY KEY CHECK (id = 1), name TEXT NOT NULL, iban TEXT NOT NULL,"
+    " bic TEXT NOT NULL) STRICT;"
+    "CREATE TABLE payment_run("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT, msg_id TEXT NOT NULL UNIQUE,"
+    " status TEXT NOT NULL CHECK (status IN ('building', 'done')),"
+    " created_ms INTEGER NOT NULL, execution_date INTEGER NOT NULL, account_id INTEGER,"
+    " debtor_name TEXT NOT NULL, debtor_iban TEXT NOT NULL, debtor_bic TEXT NOT NULL,"
+    " claims INTEGER NOT NULL DEFAULT 0, claims_cents INTEGER NOT NULL DEFAULT 0,"
+    " held_ps INTEGER NOT NULL DEFAULT 0, done_ms INTEGER) STRICT;"
+    "CREATE UNIQUE INDEX payment_run_unfinished ON payment_run(status)"
+    " WHERE status = 'building';"
+    "CREATE TABLE pay_transfer("
+    " run_id INTEGER NOT NULL REFERENCES payment_run(id), ps_id INTEGER NOT NULL,"
+    " ps_ident TEXT NOT NULL, ps_name TEXT NOT NULL, iban TEXT NOT NULL, bic TEXT NOT NULL,"
+    " claims INTEGER NOT NULL DEFAULT 0, gross_cents INTEGER NOT NULL DEFAULT 0,"
+    " deducted_cents INTEGER NOT NULL DEFAULT 0, net_cents INTEGER NOT NULL DEFAULT 0,"
+    " balance_before_cents INTEGER NOT NULL DEFAULT 0,"
+    " balance_after_cents INTEGER NOT NULL DEFAULT 0,"
+    " advance_cents INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (run_id, ps_id)) STRICT;"
+    "CREATE INDEX pay_transfer_ps ON pay_transfer(ps_id);"
+    "CREATE TABLE pay_line("
+    " run_id INTEGER NOT NULL REFERENCES payment_run(id), amc TEXT NOT NULL,"
+    " ps_id INTEGER NOT NULL, claims INTEGER NOT NULL, amount_cents INTEGER NOT NULL,"
+    " by_advance_cents INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (run_id, amc, ps_id)) STRICT;"
+    "CREATE INDEX pay_line_ps ON pay_line(ps_id);"
+    "CREATE TABLE pay_statement("
+    " run_id INTEGER NOT NULL REFERENCES payment_run(id), amc TEXT NOT NULL,"
+    " amc_name TEXT NOT NULL, granted_cents INTEGER NOT NULL,"
+    " outstanding_cents INTEGER NOT NULL, PRIMARY KEY (run_id, amc)) STRICT;"
+    "CREATE TABLE advance("
+    " id INTEGER PRIMARY KEY, ps_id INTEGER NOT NULL REFERENCES ps(id),"
+    " amount_cents INTEGER NOT NULL CHECK (amount_cents > 0),"
+    " proposed_cents INTEGER NOT NULL, granted_ms INTEGER NOT NULL, account_id INTEGER,"
+    " paid_run INTEGER REFERENCES payment_run(id)) STRICT;"
+    "CREATE INDEX advance_ps ON advance(ps_id);"
+    "CREATE INDEX advance_run ON advance(paid_run);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
