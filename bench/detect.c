@@ -81,7 +81,6 @@ static void run(uint32_t accounts, uint32_t n, struct result *res)
     /* Warm-up: every account gets 40 patients, 35 of them billed. */
     for (uint32_t a = 0; a < accounts; a++) {
         uint64_t key = tp_detect_key_account(a + 1);
-        tp_detect_observe_step_up(s, key, t, net);
         for (uint64_t i = 0; i < 40; i++) {
             bidx_of((uint64_t)a << 32 | i, b);
             tp_detect_observe_request(s, key, (enum tp_profession)(a % TP_PROF_COUNT), t, net,

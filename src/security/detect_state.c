@@ -579,6 +579,53 @@ static void set_add(const struct tp_detect_config *c, struct acct *a, uint32_t h
     a->set[slot].tc = now_s & ~BEN_CLAIMED;
 }
 
+/* The features of a record at now_ms, from its set counts k. kind, outcome and
+ * new_network are the caller's. */
+static void fill_features(const struct tp_detect_config *c, struct acct *a,
+                          const struct set_counts *k, int64_t now_ms, struct tp_detect_features *f)
+{
+    memset(f, 0, sizeof *f);
+    f->profession = a->profession;
+    f->is_token = tp_detect_key_is_token(a->key);
+    f->kind = TP_DETECT_RIGHTS_CHECK;
+    f->outcome = TP_DETECT_FOUND;
+    f->distinct_hour = k->distinct_hour;
+    f->distinct_long = k->distinct_long;
+    f->unclaimed_short = k->unclaimed_short;
+    f->unclaimed_long = k->unclaimed_long;
+    f->settled_checks = k->settled;
+    f->settled_unclaimed = k->settled_unclaimed;
+    uint32_t dummy;
+    sum_buckets(a->hour, HOUR_BUCKETS, period(now_ms, HOUR_BUCKET_MS), &f->checks_hour,
+                &f->not_found_hour, &dummy);
+    sum_buckets(a->lng, LONG_BUCKETS, period(now_ms, long_bucket_ms(c)), &f->checks_long,
+                &f->not_found_long, &f->off_hours_long);
+    f->gaps = a->gaps_n < c->timing_min_gaps ? a->gaps_n : c->timing_min_gaps;
+    f->gap_cv_permille = gap_cv_permille(a, f->gaps);
+    f->own_daily_distinct = a->own_daily;
+    f->own_days = a->own_days;
+    f->since_step_up_ms = a->stepped_up ? now_ms - a->step_up_ms : -1;
+    if (f->since_step_up_ms < -1)
+        f->since_step_up_ms = 0; /* clock went back */
+    f->unclaimed_at_step_up = a->unclaimed_at_step_up;
+}
+
+int tp_detect_features_of(struct tp_detect_state *s, uint64_t key, int64_t now_ms,
+                          struct tp_detect_features *out)
+{
+    uint64_t h;
+    struct shard *sh = shard_of(s, key, &h);
+    pthread_mutex_lock(&sh->mu);
+    struct acct *a = find(sh, key, h);
+    if (a) {
+        struct set_counts k;
+        (void)set_scan(&s->c, a, NULL, unix_s(now_ms), &k);
+        fill_features(&s->c, a, &k, now_ms, out);
+    }
+    pthread_mutex_unlock(&sh->mu);
+    return a != NULL;
+}
+
 /* ---------------------------------------------------------------------------------------
  * Alerts */
 
@@ -655,10 +702,13 @@ void tp_detect_precheck(struct tp_detect_state *s, uint64_t key, enum tp_profess
     struct shard *sh = shard_of(s, key, &h);
     decide(out, TP_DETECT_ALLOW, TP_RULE_NONE, 0, NULL);
     pthread_mutex_lock(&sh->mu);
-    struct acct *a = get(s, sh, key, h, profession, now_ms);
+    /* Only personal reads start tracking a key: the other calls of PS who never look anyone
+     * up cost no memory. */
+    struct acct *a =
+        is_personal_read(kind) ? get(s, sh, key, h, profession, now_ms) : find(sh, key, h);
     if (!a) {
         pthread_mutex_unlock(&sh->mu);
-        return; /* no memory: fail open, tiers payant must go on */
+        return; /* untracked, or no memory: fail open, tiers payant must go on */
     }
     if (a->suspended) {
         decide(out, TP_DETECT_SUSPEND, TP_RULE_SUSPENDED, 0, a->standing_reason);
@@ -702,7 +752,9 @@ void tp_detect_observe_request(struct tp_detect_state *s, uint64_t key,
     if ((unsigned)outcome >= TP_DETECT_OUTCOME_COUNT)
         outcome = TP_DETECT_FOUND;
     pthread_mutex_lock(&sh->mu);
-    struct acct *a = get(s, sh, key, h, profession, now_ms);
+    /* A claim for a key never seen looking anyone up has nothing to settle. */
+    struct acct *a =
+        is_personal_read(kind) ? get(s, sh, key, h, profession, now_ms) : find(sh, key, h);
     if (!a) {
         pthread_mutex_unlock(&sh->mu);
         return;
@@ -753,36 +805,12 @@ void tp_detect_observe_request(struct tp_detect_state *s, uint64_t key,
         }
     }
     a->last_unclaimed_short = k.unclaimed_short;
+    int known_any = a->nets[0] != 0; /* slots fill from the first */
     struct tp_detect_features f;
-    memset(&f, 0, sizeof f);
-    f.profession = a->profession;
-    f.is_token = tp_detect_key_is_token(key);
+    fill_features(c, a, &k, now_ms, &f);
     f.kind = kind;
     f.outcome = outcome;
-    f.distinct_hour = k.distinct_hour;
-    f.distinct_long = k.distinct_long;
-    f.unclaimed_short = k.unclaimed_short;
-    f.unclaimed_long = k.unclaimed_long;
-    f.settled_checks = k.settled;
-    f.settled_unclaimed = k.settled_unclaimed;
-    uint32_t dummy;
-    sum_buckets(a->hour, HOUR_BUCKETS, period(now_ms, HOUR_BUCKET_MS), &f.checks_hour,
-                &f.not_found_hour, &dummy);
-    sum_buckets(a->lng, LONG_BUCKETS, period(now_ms, long_bucket_ms(c)), &f.checks_long,
-                &f.not_found_long, &f.off_hours_long);
-    f.gaps = a->gaps_n;
-    f.gap_cv_permille =
-        gap_cv_permille(a, a->gaps_n < c->timing_min_gaps ? a->gaps_n : c->timing_min_gaps);
-    if (f.gaps > c->timing_min_gaps)
-        f.gaps = c->timing_min_gaps;
-    int known_any = a->nets[0] != 0; /* slots fill from the first */
     f.new_network = network_is_new(a, net, now_s);
-    f.own_daily_distinct = a->own_daily;
-    f.own_days = a->own_days;
-    f.since_step_up_ms = a->stepped_up ? now_ms - a->step_up_ms : -1;
-    if (f.since_step_up_ms < -1)
-        f.since_step_up_ms = 0; /* clock went back */
-    f.unclaimed_at_step_up = a->unclaimed_at_step_up;
 
     *out = tp_detect_score(&f, c, b);
     if (a->step_up_pending && out->action <= TP_DETECT_STEP_UP) {

@@ -6,7 +6,7 @@
  *   - after authentication, before the handler:    tp_detect_precheck()
  *   - once the outcome is known, before responding: tp_detect_observe_request()
  *   - when a claim or a PEC is accepted:            tp_detect_observe_request(kind CLAIM/PEC)
- *   - after a successful sign-in with TOTP or step-up: tp_detect_observe_step_up()
+ *   - after a successful step-up (not the sign-in): tp_detect_observe_step_up()
  *   - when a security officer lifts a suspension:  tp_detect_reset()
  *   - the security console:                         tp_detect_alerts(), tp_detect_stats()
  *
@@ -58,11 +58,12 @@ void tp_detect_state_free(struct tp_detect_state *s);
  * full): what docs/DETECTION.md states as the memory bound. */
 uint64_t tp_detect_memory_bound(const struct tp_detect_config *config);
 
-/* Before handling a request of `kind` by `key` (a PS of `profession`): applies what was
- * already decided. SUSPEND: refuse (the shell has revoked the credentials; this covers the
- * requests in flight). STEP_UP (personal reads only): answer step_up_required. DELAY
- * (personal reads only, GCRA per key, slower once the key was slowed down): answer 429 with
- * Retry-After = ceil(delay_ms / 1000), without handling the request. ALLOW: go on. */
+/* Before handling a request of `kind` by `key` (a PS of `profession`; other roles are not
+ * tracked): applies what was already decided. Only personal reads start tracking a key. SUSPEND:
+ * refuse (the shell has revoked the credentials; this covers the requests in flight). STEP_UP
+ * (personal reads only): answer step_up_required. DELAY (personal reads only, GCRA per key, slower
+ * once the key was slowed down): answer 429 with Retry-After = ceil(delay_ms / 1000), without
+ * handling the request. ALLOW: go on. */
 void tp_detect_precheck(struct tp_detect_state *s, uint64_t key, enum tp_profession profession,
                         enum tp_detect_kind kind, int64_t now_ms, struct tp_detect_decision *out);
 
@@ -82,9 +83,13 @@ void tp_detect_observe_request(struct tp_detect_state *s, uint64_t key,
                                enum tp_detect_kind kind, const uint8_t *bidx, size_t bidx_len,
                                enum tp_detect_outcome outcome, struct tp_detect_decision *out);
 
-/* The person behind `key` has just proven their TOTP (sign-in or step-up) from `net`: a
- * pending step-up is satisfied, the network becomes known, and the unclaimed count at this
- * moment is remembered (a new step-up is asked after config.step_up_increment more). */
+/* The person behind `key` has just passed a step-up (a fresh TOTP asked in the middle of the
+ * session) from `net`: a pending step-up is satisfied, the network becomes known, the
+ * unclaimed count at this moment is remembered (a new step-up is asked after
+ * config.step_up_increment more) and soft signals rest for config.step_up_cooldown_min.
+ * Not for the sign-in: a real-time phishing proxy relays the sign-in's TOTP, and the
+ * sign-in must neither whitelist the proxy's network nor quiet the signals. A key not
+ * tracked yet is ignored. */
 void tp_detect_observe_step_up(struct tp_detect_state *s, uint64_t key, int64_t now_ms,
                                uint64_t net);
 
@@ -108,6 +113,12 @@ struct tp_detect_alert {
  * 10 minutes, except suspensions and step-ups which are always raised. */
 size_t tp_detect_alerts(struct tp_detect_state *s, uint64_t after_seq, struct tp_detect_alert *out,
                         size_t cap);
+
+/* The current features of `key` (what the next lookup would be scored on, with kind and
+ * outcome of a found rights check and no new network), for the security console's "why"
+ * and for tests. Returns 0 when the key is not tracked. */
+int tp_detect_features_of(struct tp_detect_state *s, uint64_t key, int64_t now_ms,
+                          struct tp_detect_features *out);
 
 struct tp_detect_stats {
     uint64_t tracked;   /* keys tracked now */
