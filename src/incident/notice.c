@@ -192,6 +192,19 @@ enum tp_err tp_incident_amc_check(const struct tp_incident_amc *amc, char *msg, 
     return TP_OK;
 }
 
+void tp_incident_amc_from_record(struct tp_incident_amc *out, const struct tp_amc *amc)
+{
+    /* Same array sizes on both sides (model.h): plain copies, NUL-terminated by the source. */
+    _Static_assert(sizeof out->dpo_address == sizeof amc->dpo_address, "sizes differ");
+    _Static_assert(sizeof out->name == sizeof amc->name, "sizes differ");
+    memset(out, 0, sizeof *out);
+    memcpy(out->number, amc->number, sizeof out->number);
+    memcpy(out->name, amc->name, sizeof out->name);
+    memcpy(out->dpo_name, amc->dpo_name, sizeof out->dpo_name);
+    memcpy(out->dpo_email, amc->dpo_email, sizeof out->dpo_email);
+    memcpy(out->dpo_address, amc->dpo_address, sizeof out->dpo_address);
+}
+
 enum tp_err tp_exposed_person_check(const struct tp_incident *inc,
                                     const struct tp_exposed_person *p, int n_amc, char *msg,
                                     size_t len)

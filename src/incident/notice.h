@@ -96,6 +96,10 @@ struct tp_incident_amc {
                         sum of their `accesses` (one record names one beneficiary) */
 };
 
+/* Fills number, name and DPO contact from the AMC's record; people and records set to 0 (the
+ * assessment counts them). */
+void tp_incident_amc_from_record(struct tp_incident_amc *out, const struct tp_amc *amc);
+
 /* One exposed person. Identity fields are decrypted for the letter only; any of them may be
  * empty (then the letter opens with "Madame, Monsieur,"). */
 struct tp_exposed_person {

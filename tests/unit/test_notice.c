@@ -429,6 +429,32 @@ static void access_log_fields_map_to_categories(void **state)
     assert_null(tp_data_category_name(1u << 7));
 }
 
+static void amc_contact_comes_from_its_record(void **state)
+{
+    (void)state;
+    struct tp_amc rec;
+    memset(&rec, 0, sizeof rec);
+    snprintf(rec.number, sizeof rec.number, "987654321");
+    snprintf(rec.name, sizeof rec.name, "Mutuelle du Port");
+    snprintf(rec.dpo_name, sizeof rec.dpo_name, "Jean Martin");
+    snprintf(rec.dpo_email, sizeof rec.dpo_email, "dpo@port.example");
+    snprintf(rec.dpo_address, sizeof rec.dpo_address, "2 rue du Quai, 13002 Marseille");
+    snprintf(rec.iban, sizeof rec.iban, "FR7630006000011234567890189");
+    struct tp_incident_amc a;
+    memset(&a, 0x55, sizeof a);
+    tp_incident_amc_from_record(&a, &rec);
+    assert_string_equal(a.number, "987654321");
+    assert_string_equal(a.name, "Mutuelle du Port");
+    assert_string_equal(a.dpo_name, "Jean Martin");
+    assert_string_equal(a.dpo_email, "dpo@port.example");
+    assert_string_equal(a.dpo_address, "2 rue du Quai, 13002 Marseille");
+    assert_int_equal(a.people, 0);
+    assert_int_equal(a.records, 0);
+    a.people = a.records = 1;
+    char msg[100];
+    assert_int_equal(tp_incident_amc_check(&a, msg, sizeof msg), TP_OK);
+}
+
 static void check_fails(enum tp_err got, enum tp_err want, const char *msg, const char *needle)
 {
     assert_int_equal(got, want);
@@ -743,6 +769,7 @@ int main(void)
         cmocka_unit_test(art33_has_exact_counts_and_the_72_hour_deadline),
         cmocka_unit_test(csv_rows_carry_no_name_or_nir),
         cmocka_unit_test(access_log_fields_map_to_categories),
+        cmocka_unit_test(amc_contact_comes_from_its_record),
         cmocka_unit_test(bad_input_gets_clear_errors),
         cmocka_unit_test(pdf_keeps_accents_euro_and_the_name),
         cmocka_unit_test(pdf_breaks_pages_and_refuses_absurd_input),
