@@ -10,13 +10,14 @@
  * Defaults */
 
 /* One row per profession: rate/min, burst, distinct/hour, distinct/day, unclaimed step-up,
- * unclaimed suspend (short window), unclaimed suspend (long window), usual hours. */
+ * unclaimed suspend (short window), unclaimed suspend (long window), usual hours,
+ * settlement credit (permille, max). */
 static const struct tp_detect_baseline default_baselines[TP_PROF_COUNT] = {
     [TP_PROF_PHARMACIE] = {20, 30, 90, 500, 30, 45, 120, 8, 21},
     [TP_PROF_OPTICIEN] = {6, 10, 20, 60, 30, 45, 60, 9, 20},
     [TP_PROF_AUDIOPROTHESISTE] = {6, 10, 15, 45, 30, 45, 45, 9, 19},
     [TP_PROF_DENTISTE] = {6, 10, 25, 80, 30, 45, 60, 8, 20},
-    [TP_PROF_HOPITAL] = {30, 60, 150, 1000, 30, 45, 150, 0, 24},
+    [TP_PROF_HOPITAL] = {30, 60, 150, 1000, 30, 45, 150, 0, 24, 500, 20},
     [TP_PROF_LABORATOIRE] = {20, 30, 120, 600, 30, 45, 120, 7, 20},
     [TP_PROF_MEDECIN] = {6, 10, 30, 120, 30, 45, 90, 8, 21},
     [TP_PROF_RADIOLOGUE] = {10, 20, 60, 300, 30, 45, 120, 7, 21},
@@ -112,6 +113,8 @@ static const struct field prof_fields[] = {
     B(unclaimed_long_suspend, 1, TP_DETECT_MAX_BENEFICIARIES_CAP),
     B(open_hour, 0, 23),
     B(close_hour, 1, 24),
+    B(credit_permille, 0, 1000),
+    B(credit_max, 0, TP_DETECT_MAX_BENEFICIARIES_CAP),
 };
 #undef B
 #define N_PROF_FIELDS (sizeof prof_fields / sizeof prof_fields[0])
@@ -339,9 +342,14 @@ enum tp_err tp_detect_config_check(const struct tp_detect_config *c, char *msg, 
             return tp_fail(msg, msglen, TP_ERR_INVALID,
                            "%s: unclaimed_suspend must not exceed unclaimed_long_suspend", name);
         /* Counts saturate at the per-account set size: a threshold above it never fires. */
-        if (b->unclaimed_long_suspend >= c->max_beneficiaries)
+        if (b->unclaimed_long_suspend >= c->max_beneficiaries ||
+            b->unclaimed_suspend + b->credit_max >= c->max_beneficiaries)
             return tp_fail(msg, msglen, TP_ERR_INVALID,
-                           "%s: unclaimed_long_suspend must be below max_beneficiaries", name);
+                           "%s: unclaimed_long_suspend and unclaimed_suspend + credit_max must "
+                           "be below max_beneficiaries",
+                           name);
+        if (b->credit_permille > 1000)
+            return tp_fail(msg, msglen, TP_ERR_INVALID, "%s: credit_permille above 1000", name);
         if (b->open_hour >= b->close_hour || b->close_hour > 24)
             return tp_fail(msg, msglen, TP_ERR_INVALID, "%s: need open_hour < close_hour <= 24",
                            name);
@@ -392,12 +400,18 @@ struct tp_detect_decision tp_detect_score(const struct tp_detect_features *f,
      * down instead and the console alerted; its suspension thresholds are the same. */
     enum tp_detect_action step_up = f->is_token ? TP_DETECT_DELAY : TP_DETECT_STEP_UP;
 
+    /* Settlement credit (per profession, bounded): see struct tp_detect_baseline. */
+    uint32_t credit = (uint32_t)((uint64_t)f->settled_short * b->credit_permille / 1000);
+    if (credit > b->credit_max)
+        credit = b->credit_max;
+    uint32_t suspend_at = b->unclaimed_suspend + credit, step_up_at = b->unclaimed_step_up + credit;
+
     /* Suspension: a bound on what a scraper obtains, whatever its pace. */
-    if (f->unclaimed_short >= b->unclaimed_suspend)
+    if (f->unclaimed_short >= suspend_at)
         set(&d, TP_DETECT_SUSPEND, TP_RULE_UNCLAIMED_SHORT, 1,
             "%u beneficiaries looked up in the last %u min with no claim or PEC following "
             "(suspension at %u for %s)",
-            f->unclaimed_short, c->short_window_min, b->unclaimed_suspend, prof);
+            f->unclaimed_short, c->short_window_min, suspend_at, prof);
     if (f->unclaimed_long >= b->unclaimed_long_suspend)
         set(&d, TP_DETECT_SUSPEND, TP_RULE_UNCLAIMED_LONG, 1,
             "%u beneficiaries looked up in the last %u h with no claim or PEC following "
@@ -419,13 +433,12 @@ struct tp_detect_decision tp_detect_score(const struct tp_detect_features *f,
     /* Step-up: a person must prove their second factor again. Growth of the unclaimed count
      * asks again every step_up_increment beneficiaries (a phished session's holder may have a
      * TOTP too: what counts is that the count keeps growing, up to the suspension). */
-    if (f->unclaimed_short >= b->unclaimed_step_up &&
+    if (f->unclaimed_short >= step_up_at &&
         (!stepped_up || f->unclaimed_short >= f->unclaimed_at_step_up + c->step_up_increment))
         set(&d, step_up, TP_RULE_UNCLAIMED_SHORT, 1,
             "%u beneficiaries looked up in the last %u min with no claim or PEC following "
             "(confirmation asked from %u, suspension at %u for %s)",
-            f->unclaimed_short, c->short_window_min, b->unclaimed_step_up, b->unclaimed_suspend,
-            prof);
+            f->unclaimed_short, c->short_window_min, step_up_at, suspend_at, prof);
     if (f->new_network && !f->is_token)
         set(&d, TP_DETECT_STEP_UP, TP_RULE_NEW_NETWORK, 1,
             "request from a network never used by this account before");

@@ -87,6 +87,12 @@ struct tp_detect_baseline {
     uint32_t unclaimed_suspend;      /* unclaimed distinct (short window): suspend here */
     uint32_t unclaimed_long_suspend; /* unclaimed distinct (long window): suspend here */
     uint32_t open_hour, close_hour;  /* usual hours, local time, [open, close); 0/24 = always */
+    /* Settlement credit: the short-window thresholds rise by settled_short x permille / 1000,
+     * at most credit_max. For establishments whose PEC follow by up to an hour: what they
+     * keep pending grows with what they settle. A scraper alone settles nothing and gets no
+     * credit; inside a working account it gets at most credit_max more. */
+    uint32_t credit_permille;
+    uint32_t credit_max;
 };
 
 /* Every threshold. Defaults: tp_detect_config_defaults; file: data/detect.conf. */
@@ -145,6 +151,7 @@ struct tp_detect_features {
     uint32_t distinct_long;               /* ... in the long window */
     uint32_t unclaimed_short;             /* distinct with no claim/PEC yet, short window */
     uint32_t unclaimed_long;              /* ... long window */
+    uint32_t settled_short;               /* distinct with a claim/PEC, short window */
     uint32_t settled_checks;              /* distinct checked longer ago than the grace delay */
     uint32_t settled_unclaimed;           /* ... of which no claim/PEC followed */
     uint32_t checks_hour, not_found_hour; /* personal reads and "not found" answers, ~1 h */

@@ -496,7 +496,7 @@ static void day_roll(const struct tp_detect_config *c, struct acct *a, int64_t n
  * The beneficiary set */
 
 struct set_counts {
-    uint32_t distinct_hour, distinct_long, unclaimed_short, unclaimed_long;
+    uint32_t distinct_hour, distinct_long, unclaimed_short, unclaimed_long, settled_short;
     uint32_t settled, settled_unclaimed;
 };
 
@@ -510,7 +510,7 @@ static int64_t set_scan(const struct tp_detect_config *c, struct acct *a, const 
     uint32_t hour_cut = now_s > 3600u ? now_s - 3600u : 0;
     uint32_t grace_cut = now_s > c->claim_grace_min * 60u ? now_s - c->claim_grace_min * 60u : 0;
     /* Counted in locals: stores through a->set could alias k's fields otherwise. */
-    uint32_t d_hour = 0, u_long = 0, u_short = 0, settled = 0, s_unclaimed = 0;
+    uint32_t d_hour = 0, u_long = 0, u_short = 0, settled = 0, s_unclaimed = 0, s_short = 0;
     int64_t found = -1;
     uint32_t w = 0, n = a->set_n, want = h ? *h : 0;
     struct ben *set = a->set;
@@ -530,6 +530,7 @@ static int64_t set_scan(const struct tp_detect_config *c, struct acct *a, const 
         d_hour += t >= hour_cut;
         u_long += open;
         u_short += open & (t >= short_cut);
+        s_short += !open & (t >= short_cut);
         settled += t < grace_cut;
         s_unclaimed += open & (t < grace_cut);
         w++;
@@ -539,6 +540,7 @@ static int64_t set_scan(const struct tp_detect_config *c, struct acct *a, const 
     k->distinct_hour = d_hour;
     k->unclaimed_long = u_long;
     k->unclaimed_short = u_short;
+    k->settled_short = s_short;
     k->settled = settled;
     k->settled_unclaimed = s_unclaimed;
     return found;
@@ -593,6 +595,7 @@ static void fill_features(const struct tp_detect_config *c, struct acct *a,
     f->distinct_long = k->distinct_long;
     f->unclaimed_short = k->unclaimed_short;
     f->unclaimed_long = k->unclaimed_long;
+    f->settled_short = k->settled_short;
     f->settled_checks = k->settled;
     f->settled_unclaimed = k->settled_unclaimed;
     uint32_t dummy;

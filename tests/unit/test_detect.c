@@ -105,6 +105,34 @@ static void unclaimed_growth_asks_step_up_again(void **state)
     assert_int_equal(score(&f).action, TP_DETECT_STEP_UP);
 }
 
+static void settlement_credit_is_bounded_and_per_profession(void **state)
+{
+    (void)state;
+    const struct tp_detect_baseline *h = &cfg.prof[TP_PROF_HOPITAL];
+    struct tp_detect_features f = pharmacy_day();
+    f.profession = TP_PROF_HOPITAL;
+    f.distinct_hour = 60;
+    f.unclaimed_short = h->unclaimed_suspend + 5;
+    f.settled_short = 0; /* a scraper alone: no credit */
+    assert_int_equal(score(&f).action, TP_DETECT_SUSPEND);
+    f.settled_short = 12; /* credit 6 at 500 permille */
+    f.unclaimed_at_step_up = f.unclaimed_short;
+    f.since_step_up_ms = 1000;
+    assert_int_not_equal(score(&f).action, TP_DETECT_SUSPEND);
+    f.unclaimed_short = h->unclaimed_suspend + 6;
+    struct tp_detect_decision d = score(&f);
+    assert_int_equal(d.action, TP_DETECT_SUSPEND);
+    assert_non_null(strstr(d.reason, "suspension at 51"));
+    /* Capped: no amount of settled lookups buys more than credit_max. */
+    f.settled_short = 10000;
+    f.unclaimed_short = h->unclaimed_suspend + h->credit_max;
+    assert_int_equal(score(&f).action, TP_DETECT_SUSPEND);
+    /* Other professions have none by default. */
+    f.profession = TP_PROF_PHARMACIE;
+    f.unclaimed_short = cfg.prof[TP_PROF_PHARMACIE].unclaimed_suspend;
+    assert_int_equal(score(&f).action, TP_DETECT_SUSPEND);
+}
+
 static void token_is_slowed_instead_of_step_up(void **state)
 {
     (void)state;
@@ -346,6 +374,8 @@ static void rejects_bad_configurations(void **state)
         {"shards = 4\nshards = 8\n", "line 2: shards given twice"},
         {"PHARMACIE.unclaimed_step_up = 50\n", "unclaimed_step_up <= unclaimed_suspend"},
         {"default.unclaimed_long_suspend = 300\n", "below max_beneficiaries"},
+        {"HOPITAL.credit_max = 220\n", "unclaimed_suspend + credit_max"},
+        {"HOPITAL.credit_permille = 1001\n", "out of range"},
         {"HOPITAL.open_hour = 20\nHOPITAL.close_hour = 8\n", "open_hour < close_hour"},
         {"short_window_min = 2000\nlong_window_min = 1440\n", "windows"},
         {"not_found_step_up_hour = 30\n", "not_found_step_up_hour"},
@@ -394,6 +424,7 @@ int main(void)
         cmocka_unit_test_setup(legitimate_pharmacy_day_is_allowed, setup),
         cmocka_unit_test_setup(unclaimed_short_suspends_at_threshold, setup),
         cmocka_unit_test_setup(unclaimed_growth_asks_step_up_again, setup),
+        cmocka_unit_test_setup(settlement_credit_is_bounded_and_per_profession, setup),
         cmocka_unit_test_setup(token_is_slowed_instead_of_step_up, setup),
         cmocka_unit_test_setup(unclaimed_long_suspends, setup),
         cmocka_unit_test_setup(enumeration_step_up_then_suspend, setup),

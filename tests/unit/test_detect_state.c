@@ -83,6 +83,7 @@ struct actor {
     /* outcome */
     int disclosed, lookups, step_ups, delays, suspended, withheld;
     uint32_t max_unclaimed; /* highest unclaimed_short seen after a lookup (work()) */
+    int32_t headroom;       /* least (suspension threshold - unclaimed_short) seen */
     enum tp_detect_rule suspend_rule;
 };
 
@@ -160,6 +161,7 @@ static struct actor actor(struct tp_detect_state *s, uint64_t key, enum tp_profe
     a.prof = p;
     a.net = tp_detect_network_of("203.0.113.7");
     a.has_totp = 1;
+    a.headroom = INT32_MAX;
     return a;
 }
 
@@ -362,9 +364,17 @@ static int work(struct actor *a, const struct workday *w, int days, uint64_t ben
                 lookup(a, ev[i].ben, TP_DETECT_FOUND);
                 total++;
                 struct tp_detect_features f;
-                if (tp_detect_features_of(a->s, a->key, a->now, &f) &&
-                    f.unclaimed_short > a->max_unclaimed)
-                    a->max_unclaimed = f.unclaimed_short;
+                if (tp_detect_features_of(a->s, a->key, a->now, &f)) {
+                    const struct tp_detect_baseline *b = &cfg.prof[a->prof];
+                    uint32_t credit = f.settled_short * b->credit_permille / 1000;
+                    int32_t room = (int32_t)(b->unclaimed_suspend +
+                                             (credit < b->credit_max ? credit : b->credit_max)) -
+                                   (int32_t)f.unclaimed_short;
+                    if (f.unclaimed_short > a->max_unclaimed)
+                        a->max_unclaimed = f.unclaimed_short;
+                    if (room < a->headroom)
+                        a->headroom = room;
+                }
             } else if (ev[i].kind == 1) {
                 lookup(a, ev[i].ben, TP_DETECT_NOT_FOUND);
             } else {
@@ -425,6 +435,7 @@ static void a_day_of_every_profession_suspends_nobody(void **state)
     for (int p = 0; p < TP_PROF_COUNT; p++) {
         int with_friction = 0;
         uint32_t peak = 0;
+        int32_t least = INT32_MAX;
         for (int i = 0; i < 100; i++) {
             uint64_t id = 1000 + (uint64_t)accounts;
             struct actor a = actor(s,
@@ -437,15 +448,17 @@ static void a_day_of_every_profession_suspends_nobody(void **state)
             with_friction += a.step_ups || a.delays;
             if (a.max_unclaimed > peak)
                 peak = a.max_unclaimed;
+            if (a.headroom < least)
+                least = a.headroom;
             step_ups += a.step_ups;
             delays += a.delays;
             accounts++;
         }
         /* Headroom: the highest unclaimed count any of them reached, against suspension. */
-        print_message("  %-16s peak unclaimed %2u / %u, %d of 100 asked to confirm or slowed\n",
-                      tp_profession_name((enum tp_profession)p), peak,
-                      cfg.prof[p].unclaimed_suspend, with_friction);
-        assert_true(peak < cfg.prof[p].unclaimed_suspend);
+        print_message("  %-16s peak unclaimed %2u, least headroom to suspension %2d, %3d of 100 "
+                      "asked to confirm or slowed\n",
+                      tp_profession_name((enum tp_profession)p), peak, least, with_friction);
+        assert_true(least > 0);
     }
     print_message("%d PS x 2 days, %d checks: 0 suspended, %d step-ups, %d delays\n", accounts,
                   checks, step_ups, delays);
@@ -485,6 +498,33 @@ static void scraper_in_a_working_account_is_suspended_before_50(void **state)
     assert_true(thief.suspended);
     assert_true(thief.disclosed < 50);
     assert_true(thief.step_ups >= 1); /* the new network was asked for a TOTP first */
+    tp_detect_state_free(s);
+}
+
+static void scraper_in_a_working_hospital_gets_at_most_the_credit_more(void **state)
+{
+    (void)state;
+    struct tp_detect_state *s = new_state();
+    const struct tp_detect_baseline *b = &cfg.prof[TP_PROF_HOPITAL];
+    struct actor desk = actor(s, tp_detect_key_account(13), TP_PROF_HOPITAL);
+    struct actor thief = actor(s, desk.key, TP_PROF_HOPITAL);
+    thief.net = tp_detect_network_of("198.51.100.23");
+    struct workday w = workdays[TP_PROF_HOPITAL];
+    w.open_h = 0;
+    w.close_h = 10;
+    w.checks_lo = w.checks_hi = 400; /* 40 an hour, PEC within the hour */
+    work(&desk, &w, 1, 13000000);
+    assert_false(desk.suspended);
+    thief.now = DAY0 + 10 * HOUR_MS;
+    uint64_t ben = 13500000;
+    while (!thief.suspended && thief.now < DAY0 + 20 * HOUR_MS) {
+        lookup(&thief, ben++, TP_DETECT_FOUND);
+        thief.now += between(1000, 5000);
+    }
+    print_message("thief in a working hospital account: %d disclosed (credit at most %u)\n",
+                  thief.disclosed, b->credit_max);
+    assert_true(thief.suspended);
+    assert_true(thief.disclosed < (int)(b->unclaimed_suspend + b->credit_max));
     tp_detect_state_free(s);
 }
 
@@ -652,6 +692,7 @@ static void per_account_set_is_bounded(void **state)
         cfg.prof[p].unclaimed_step_up = 5;
         cfg.prof[p].unclaimed_suspend = 10;
         cfg.prof[p].unclaimed_long_suspend = 15;
+        cfg.prof[p].credit_max = 0;
     }
     struct tp_detect_state *s = new_state();
     /* Billed lookups well past the set size: the oldest billed ones make room. */
@@ -810,6 +851,7 @@ int main(void)
         cmocka_unit_test_setup(scraper_without_totp_stops_at_the_step_up, setup),
         cmocka_unit_test_setup(enumerator_is_suspended_quickly, setup),
         cmocka_unit_test_setup(scraper_in_a_working_account_is_suspended_before_50, setup),
+        cmocka_unit_test_setup(scraper_in_a_working_hospital_gets_at_most_the_credit_more, setup),
         cmocka_unit_test_setup(busy_pharmacy_week_is_never_suspended, setup),
         cmocka_unit_test_setup(hospital_admissions_desk_is_never_suspended, setup),
         cmocka_unit_test_setup(a_day_of_every_profession_suspends_nobody, setup),
