@@ -54,7 +54,8 @@ static void score_some(const struct tp_detect_config *c, const uint8_t *data, si
                               &f.off_hours_long,
                               &f.own_daily_distinct,
                               &f.own_days,
-                              &f.unclaimed_at_step_up};
+                              &f.unclaimed_at_step_up,
+                              &f.settled_short};
         for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
             *fields[i] = take32(data, size, &pos) % (scale * 4);
         if (round == 7) /* extremes */
@@ -74,8 +75,15 @@ static void score_some(const struct tp_detect_config *c, const uint8_t *data, si
             CHECK(d.delay_ms == 0);
         if (d.action == TP_DETECT_STEP_UP)
             CHECK(!f.is_token); /* a token cannot prove a TOTP */
-        if (f.unclaimed_short >= c->prof[f.profession].unclaimed_suspend)
+        const struct tp_detect_baseline *b = &c->prof[f.profession];
+        uint64_t credit = (uint64_t)f.settled_short * b->credit_permille / 1000;
+        if (credit > b->credit_max)
+            credit = b->credit_max;
+        if (f.unclaimed_short >= b->unclaimed_suspend + credit)
             CHECK(d.action == TP_DETECT_SUSPEND);
+        if (f.unclaimed_short < b->unclaimed_suspend &&
+            f.unclaimed_long < b->unclaimed_long_suspend && d.action == TP_DETECT_SUSPEND)
+            CHECK(d.rule == TP_RULE_ENUMERATION); /* the only other way to be suspended */
     }
 }
 
