@@ -1,5 +1,6 @@
-/* Scraping detection state (detect_state.h): per-key records in sharded hash tables with an
- * LRU list per shard, turned into features for the pure scoring of core/detect.c. */
+/* Scraping detection state (detect_state.h): per-key records in sharded hash tables (and a
+ * dense array per shard for sampled eviction), turned into features for the pure scoring
+ * of core/detect.c. */
 #include "security/detect_state.h"
 
 #include <arpa/inet.h>
@@ -246,7 +247,7 @@ void tp_detect_state_free(struct tp_detect_state *s)
 }
 
 /* ---------------------------------------------------------------------------------------
- * Shards: hash table + LRU list. Every function here runs under the shard's lock. */
+ * Shards: hash table + dense record array. Everything here runs under the shard's lock. */
 
 static struct shard *shard_of(struct tp_detect_state *s, uint64_t key, uint64_t *h)
 {

@@ -15,10 +15,10 @@
  * lock after it, never the other way round), holds it for a bounded scan and allocates
  * nothing in the steady state.
  *
- * Memory bound: at most config.max_accounts keys are tracked (least recently used ones are
- * evicted beyond; a suspended key's suspension is persisted by the shell, so eviction loses
- * nothing that matters) and at most config.max_beneficiaries beneficiaries per key; see
- * tp_detect_memory_bound(). */
+ * Memory bound: at most config.max_accounts keys are tracked (beyond, the least recently
+ * used of 8 sampled records of the shard is evicted; a suspended key's suspension is
+ * persisted by the shell, so eviction loses nothing that matters) and at most
+ * config.max_beneficiaries beneficiaries per key; see tp_detect_memory_bound(). */
 #ifndef TP_SECURITY_DETECT_STATE_H
 #define TP_SECURITY_DETECT_STATE_H
 
@@ -122,7 +122,7 @@ int tp_detect_features_of(struct tp_detect_state *s, uint64_t key, int64_t now_m
 
 struct tp_detect_stats {
     uint64_t tracked;   /* keys tracked now */
-    uint64_t evicted;   /* keys evicted since start (idle, least recently used) */
+    uint64_t evicted;   /* keys evicted since start (the oldest of a sample) */
     uint64_t suspended; /* suspensions decided since start */
     uint64_t step_ups;  /* step-ups demanded since start */
     uint64_t delayed;   /* requests delayed since start */
