@@ -211,6 +211,7 @@ int cmd_serve(int argc, char **argv)
                          .cookie_secure = cookie_secure,
                          .login_ip_interval_ms = ip_interval,
                          .login_ip_burst = (int32_t)ip_burst};
+    app.data_dir = dir;
     rc = TP_EXIT_OK;
     if (!app.auth) {
         tp_cli_error("serve", "out of memory");

@@ -26,6 +26,10 @@ static void usage(FILE *f)
           "  totp-code SECRET                            current TOTP code of a secret\n"
           "  audit verify|prove|events --data DIR        check the access log against its\n"
           "                                              signed heads, give proofs, list events\n"
+          "  pay      --data DIR [--date YYYY-MM-DD]    pay accepted claims: SEPA file, advices,\n"
+          "                                              AMC statements (also: pay account|list)\n"
+          "  advance  propose|grant --data DIR --ps ID [--amount EUR]\n"
+          "                                              advances (acomptes) to a PS\n"
           "  cards    --data DIR --count K [--profession P] [--out FILE]\n"
           "                                              sample card data of the demo population\n"
           "                                              (for benchmarks and tries)\n"
@@ -50,7 +54,8 @@ int main(int argc, char **argv)
         int (*fn)(int, char **);
     } cmds[] = {{"init", cmd_init}, {"demo", cmd_demo},           {"serve", cmd_serve},
                 {"ps", cmd_ps},     {"import", cmd_import},       {"cards", cmd_cards},
-                {"user", cmd_user}, {"totp-code", cmd_totp_code}, {"audit", cmd_audit}};
+                {"user", cmd_user}, {"totp-code", cmd_totp_code}, {"audit", cmd_audit},
+                {"pay", cmd_pay},   {"advance", cmd_advance}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(c, cmds[i].name) == 0)
             return cmds[i].fn(argc - 1, argv + 1);

@@ -31,6 +31,11 @@ static const struct tp_authz_rule rules[TP_OP_COUNT] = {
     /* Optional TOTP for members (other roles are enrolled when their account is created). */
     [TP_OP_TOTP_ENROLL] = {.roles = R(MEMBER)},
     [TP_OP_TOTP_ACTIVATE] = {.roles = R(MEMBER)},
+    /* Payments move money: operators only, and a fresh TOTP to start a run or grant an
+     * advance (docs/PAYMENTS.md). */
+    [TP_OP_PAY_RUN] = {.roles = R(OPERATOR), .stepup = 1},
+    [TP_OP_PAY_LIST] = {.roles = R(OPERATOR)},
+    [TP_OP_ADVANCE_GRANT] = {.roles = R(OPERATOR), .stepup = 1},
 };
 
 static const char *const op_names[TP_OP_COUNT] = {
@@ -50,6 +55,9 @@ static const char *const op_names[TP_OP_COUNT] = {
     [TP_OP_ACCOUNT_FORCE_RESET] = "accounts.force_reset",
     [TP_OP_TOTP_ENROLL] = "auth.totp_enroll",
     [TP_OP_TOTP_ACTIVATE] = "auth.totp_activate",
+    [TP_OP_PAY_RUN] = "payments.run",
+    [TP_OP_PAY_LIST] = "payments.list",
+    [TP_OP_ADVANCE_GRANT] = "payments.advance_grant",
 };
 
 const struct tp_authz_rule *tp_authz_rule(enum tp_op op)

@@ -100,6 +100,9 @@ void tp_api_account_create(const struct tp_http_request *req, struct tp_http_res
 void tp_api_account_force_reset(const struct tp_http_request *req, struct tp_http_response *resp);
 void tp_api_totp_enroll(const struct tp_http_request *req, struct tp_http_response *resp);
 void tp_api_totp_activate(const struct tp_http_request *req, struct tp_http_response *resp);
+void tp_api_pay_run(const struct tp_http_request *req, struct tp_http_response *resp);
+void tp_api_pay_list(const struct tp_http_request *req, struct tp_http_response *resp);
+void tp_api_advance_grant(const struct tp_http_request *req, struct tp_http_response *resp);
 
 /* Resolvers (which tenant owns the target). */
 enum tp_err tp_resolve_ps_path(const struct tp_http_request *req, struct tp_object *obj);

@@ -181,6 +181,9 @@ static const struct route routes[] = {
      tp_api_account_force_reset, tp_resolve_account},
     {"POST", "/api/v1/auth/totp/enroll", TP_OP_TOTP_ENROLL, tp_api_totp_enroll, NULL},
     {"POST", "/api/v1/auth/totp/activate", TP_OP_TOTP_ACTIVATE, tp_api_totp_activate, NULL},
+    {"POST", "/api/v1/payments/runs", TP_OP_PAY_RUN, tp_api_pay_run, NULL},
+    {"GET", "/api/v1/payments/runs", TP_OP_PAY_LIST, tp_api_pay_list, NULL},
+    {"POST", "/api/v1/ps/{id}/advances", TP_OP_ADVANCE_GRANT, tp_api_advance_grant, NULL},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 
