@@ -8,8 +8,10 @@
 
 #include "cli/cli.h"
 #include "http/http.h"
+#include "http/switches.h"
 #include "security/password_list.h"
 #include "security/worker_pool.h"
+#include "store/claims.h"
 
 #ifndef TP_DATA_DIR
 #define TP_DATA_DIR "data"
@@ -191,6 +193,15 @@ int cmd_serve(int argc, char **argv)
         tp_platform_close(&p);
         return TP_EXIT_FAIL;
     }
+    /* The benefits engine's reference data, for claims and PECs (docs/CLAIMS.md). */
+    struct tp_refdata *refdata = NULL;
+    if (tp_claims_refdata_load(TP_DATA_DIR "/reference", &refdata, msg, sizeof msg) != TP_OK) {
+        tp_cli_error("serve", "%s", msg);
+        tp_password_list_free(common);
+        tp_platform_close(&p);
+        return TP_EXIT_FAIL;
+    }
+    tp_claims_set_refdata(refdata);
     /* argon2id runs here, never on the HTTP threads; the queue bound is the back-pressure
      * that turns a login flood into quick 503s instead of slower rights checks. */
     struct tp_worker_pool *pool = NULL;
@@ -198,6 +209,7 @@ int cmd_serve(int argc, char **argv)
         tp_cli_error("serve", "%s", msg);
         tp_password_list_free(common);
         tp_platform_close(&p);
+        free(refdata);
         return TP_EXIT_FAIL;
     }
     struct tp_app app = {.store = p.store,
@@ -212,8 +224,9 @@ int cmd_serve(int argc, char **argv)
                          .login_ip_interval_ms = ip_interval,
                          .login_ip_burst = (int32_t)ip_burst};
     app.data_dir = dir;
+    app.switches = tp_switches_new(p.store);
     rc = TP_EXIT_OK;
-    if (!app.auth) {
+    if (!app.auth || !app.switches) {
         tp_cli_error("serve", "out of memory");
         rc = TP_EXIT_FAIL;
     } else if (tp_server_run(&cfg, &app, msg, sizeof msg) != TP_OK) {
@@ -223,8 +236,11 @@ int cmd_serve(int argc, char **argv)
     tp_worker_pool_shutdown(pool, TP_POOL_DRAIN);
     tp_worker_pool_free(pool);
     tp_auth_state_free(app.auth);
+    tp_switches_free(app.switches);
     tp_password_list_free(common);
     tp_platform_close(&p);
+    tp_claims_set_refdata(NULL);
+    free(refdata);
     if (logf)
         fclose(logf);
     return rc;

@@ -14,6 +14,7 @@
 #include "core/validate.h"
 #include "http/handlers.h"
 #include "http/json.h"
+#include "http/switches.h"
 #include "http/metrics.h"
 
 static const char *const allowed_keys[] = {"amc",        "member", "nir",    "birth_date",
@@ -262,6 +263,15 @@ void tp_api_rights_check(const struct tp_http_request *req, struct tp_http_respo
 
     if (parse_card(req, resp, &c) != 0)
         return;
+    /* The AMC's kill switch: its members cannot be looked up while it is off (the AMC's list
+     * is public, so saying so reveals nothing about anybody). */
+    const char *off = req->app->switches ? tp_switches_check(req->app->switches, req->who,
+                                                             TP_DISCLOSE_RIGHTS, c.amc, req->now_ms)
+                                         : NULL;
+    if (off) {
+        reject(resp, TP_ERR_BUSY, "switched_off", off);
+        return;
+    }
     /* Data minimisation before any lookup: a profession only sees its own domains. */
     if (!(tp_profession_domains((enum tp_profession)req->who->profession) & (1u << c.domain))) {
         reject(resp, TP_ERR_FORBIDDEN, "domain_not_allowed",

@@ -54,6 +54,7 @@ struct tp_app {
     int64_t login_ip_interval_ms; /* per source address: one login attempt per interval... */
     int32_t login_ip_burst;       /* ...with bursts of this many (0: defaults 2000 ms, 10) */
     const char *data_dir;         /* the platform folder: payment runs go to data_dir/payments */
+    struct tp_switches *switches; /* kill switches (http/switches.h); NULL: none checked */
 };
 
 /* Login throttling state for a server; see core/throttle.h. */

@@ -19,6 +19,7 @@
 #include "core/identity.h"
 #include "core/model.h"
 #include "core/rights.h"
+#include "core/switches.h"
 #include "security/keys.h"
 
 /* A beneficiary ready for storage: lookup keys, the sealed identity and the non-personal
@@ -225,6 +226,11 @@ struct tp_store_ops {
     enum tp_err (*account_set_totp)(void *impl, int64_t id, const uint8_t *sealed, size_t len);
     enum tp_err (*beneficiary_id_by_member)(void *impl, const uint8_t bidx_member[TP_BIDX_LEN],
                                             int rank, int64_t *id);
+    /* Kill switches (core/switches.h): the switched-off ones, and one change (durable on
+     * return). scope is "channel", "ps" (key: the PS id) or "amc" (key: its number). */
+    enum tp_err (*switches_load)(void *impl, struct tp_switch_state *out);
+    enum tp_err (*switch_set)(void *impl, const char *scope, const char *key, int off,
+                              const char *reason, int64_t by_account, int64_t at_ms);
 };
 
 struct tp_store_stats {

@@ -152,6 +152,12 @@ static const char *const migrations[] = {
     " paid_run INTEGER REFERENCES payment_run(id)) STRICT;"
     "CREATE INDEX advance_ps ON advance(ps_id);"
     "CREATE INDEX advance_run ON advance(paid_run);",
+    /* Kill switches (docs/SECURITY.md "Kill switches"): the current state, one row per switch
+     * that was ever set; every change is also an auth_event (kind kill_switch). */
+    "CREATE TABLE kill_switch("
+    " scope TEXT NOT NULL CHECK (scope IN ('channel', 'ps', 'amc')), key TEXT NOT NULL,"
+    " off INTEGER NOT NULL CHECK (off IN (0, 1)), reason TEXT NOT NULL,"
+    " by_account INTEGER, at_ms INTEGER NOT NULL, PRIMARY KEY (scope, key)) STRICT;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1105,6 +1111,72 @@ static enum tp_err sq_import_run_begin(void *impl, int64_t *run)
     return rc;
 }
 
+static enum tp_err sq_switches_load(void *impl, struct tp_switch_state *out)
+{
+    struct sq *s = impl;
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = NULL;
+    pthread_mutex_lock(&s->wmu);
+    enum tp_err rc = TP_OK;
+    if (sqlite3_prepare_v2(s->w, "SELECT scope, key FROM kill_switch WHERE off = 1", -1, &st,
+                           NULL) != SQLITE_OK) {
+        rc = sq_error(s->w, "kill switches");
+    } else {
+        int step;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            const char *scope = (const char *)sqlite3_column_text(st, 0);
+            const char *key = (const char *)sqlite3_column_text(st, 1);
+            if (!scope || !key)
+                continue;
+            if (strcmp(scope, "channel") == 0) {
+                int c = tp_channel_parse(key);
+                if (c >= 0)
+                    out->channel_off[c] = 1;
+            } else if (strcmp(scope, "ps") == 0) {
+                (void)tp_switch_set_ps(out, sqlite3_column_int64(st, 1), 1);
+            } else {
+                (void)tp_switch_set_amc(out, key, 1);
+            }
+        }
+        if (step != SQLITE_DONE)
+            rc = sq_error(s->w, "kill switches");
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->wmu);
+    return rc;
+}
+
+/* Sets one switch and syncs before returning: a switch the officer saw acknowledged must
+ * survive a crash. */
+static enum tp_err sq_switch_set(void *impl, const char *scope, const char *key, int off,
+                                 const char *reason, int64_t by_account, int64_t at_ms)
+{
+    struct sq *s = impl;
+    sqlite3_stmt *st = NULL;
+    pthread_mutex_lock(&s->wmu);
+    enum tp_err rc;
+    if (sqlite3_prepare_v2(s->w,
+                           "INSERT INTO kill_switch(scope, key, off, reason, by_account, at_ms)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (scope, key) DO UPDATE"
+                           " SET off = ?3, reason = ?4, by_account = ?5, at_ms = ?6",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = sq_error(s->w, "kill switch");
+    } else {
+        bind_text(st, 1, scope);
+        bind_text(st, 2, key);
+        sqlite3_bind_int(st, 3, off ? 1 : 0);
+        bind_text(st, 4, reason);
+        bind_id_or_null(st, 5, by_account);
+        sqlite3_bind_int64(st, 6, at_ms);
+        rc = step_done(s, st, "kill switch");
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->wmu);
+    if (rc == TP_OK)
+        rc = sq_sync(s);
+    return rc;
+}
+
 /* SQLite's default page cache (2 MiB) holds a fraction of the beneficiary indexes; a bulk load
  * inserts at random places in all of them, and once its dirty pages outgrow the cache they are
  * spilled to the WAL and written again, many times per transaction. */
@@ -1686,6 +1758,8 @@ static const struct tp_store_ops sqlite_ops = {
     .apply_batch = sq_apply_batch,
     .sync = sq_sync,
     .count = sq_count,
+    .switches_load = sq_switches_load,
+    .switch_set = sq_switch_set,
     .account_insert = sq_account_insert,
     .account_find = sq_account_find,
     .account_get = sq_account_get,

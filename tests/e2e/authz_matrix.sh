@@ -77,6 +77,8 @@ TP_OP_ACCOUNT_CREATE        accounts.create          y      401  403     403    
 TP_OP_ACCOUNT_FORCE_RESET   accounts.force_reset     y      401  403     403      403      200/404  200/200  200/200  403
 TP_OP_TOTP_ENROLL           auth.totp_enroll         n      401  403     403      200      403      403      403      403
 TP_OP_TOTP_ACTIVATE         auth.totp_activate       n      401  403     403      200      403      403      403      403
+TP_OP_SWITCH_LIST           switches.list            n      401  403     403      403      403      200      200      200
+TP_OP_SWITCH_SET            switches.set             y      401  403     403      403      403      200      200      403
 '
 cols=(anon token ps member insurer operator security dpo)
 roles=(ps member insurer operator security dpo)
@@ -307,6 +309,10 @@ build() {
     else
       case $c in insurer) id=$ins_own_target ;; ps) id=$ps1_target ;; *) id=$platform_target ;; esac
     fi
+    ;;
+  TP_OP_SWITCH_LIST) ;;
+  TP_OP_SWITCH_SET) # switches an AMC back on (it was on): the matrix's other checks go on
+    body=$(jq -nc --arg a "$amc2_number" '{scope: "amc", key: $a, off: false, reason: "authorisation matrix"}')
     ;;
   TP_OP_TOTP_ACTIVATE)
     local t=123456
