@@ -16,7 +16,14 @@ static const struct tp_authz_rule rules[TP_OP_COUNT] = {
     [TP_OP_STEP_UP] = {.roles = TP_ROLES_ALL},
     [TP_OP_PASSWORD_CHANGE] = {.roles = TP_ROLES_ALL},
     [TP_OP_SESSIONS_REVOKE_ALL] = {.roles = TP_ROLES_ALL},
-    [TP_OP_RIGHTS_CHECK] = {.roles = R(PS), .token_ok = 1, .token_scope = TP_SCOPE_RIGHTS_CHECK},
+    [TP_OP_RIGHTS_CHECK] = {.roles = R(PS),
+                            .token_ok = 1,
+                            .token_scope = TP_SCOPE_RIGHTS_CHECK,
+                            .disclose = TP_DISCLOSE_RIGHTS},
+    /* Kill switches: the security team (and operators) see them; changing one needs a fresh
+     * TOTP. */
+    [TP_OP_SWITCH_LIST] = {.roles = STAFF | R(DPO)},
+    [TP_OP_SWITCH_SET] = {.roles = STAFF, .stepup = 1},
     /* Creating a token hands out a long-lived credential: fresh TOTP required. */
     [TP_OP_TOKEN_CREATE] = {.roles = R(PS), .stepup = 1, .owner = TP_OWNER_PS},
     [TP_OP_TOKEN_LIST] = {.roles = R(PS), .owner = TP_OWNER_PS},
@@ -55,6 +62,8 @@ static const char *const op_names[TP_OP_COUNT] = {
     [TP_OP_ACCOUNT_FORCE_RESET] = "accounts.force_reset",
     [TP_OP_TOTP_ENROLL] = "auth.totp_enroll",
     [TP_OP_TOTP_ACTIVATE] = "auth.totp_activate",
+    [TP_OP_SWITCH_LIST] = "switches.list",
+    [TP_OP_SWITCH_SET] = "switches.set",
     [TP_OP_PAY_RUN] = "payments.run",
     [TP_OP_PAY_LIST] = "payments.list",
     [TP_OP_ADVANCE_GRANT] = "payments.advance_grant",

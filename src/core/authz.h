@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/identity.h"
+#include "core/switches.h"
 
 enum tp_op {
     TP_OP_HEALTH = 0,
@@ -29,6 +30,8 @@ enum tp_op {
     TP_OP_ACCOUNT_FORCE_RESET,
     TP_OP_TOTP_ENROLL,
     TP_OP_TOTP_ACTIVATE,
+    TP_OP_SWITCH_LIST,
+    TP_OP_SWITCH_SET,
     TP_OP_PAY_RUN,
     TP_OP_PAY_LIST,
     TP_OP_ADVANCE_GRANT,
@@ -51,6 +54,7 @@ struct tp_authz_rule {
     int token_ok;   /* may be called with a PS API token (practice software) */
     uint32_t token_scope;
     enum tp_owner_kind owner;
+    enum tp_disclosure disclose; /* what the kill switches cut (core/switches.h); NONE default */
 };
 
 #define TP_STEPUP_MS (5 * 60 * 1000) /* a step-up is good for 5 minutes */

@@ -17,6 +17,7 @@
 
 #include "http/errors.h"
 #include "http/handlers.h"
+#include "http/switches.h"
 #include "http/http.h"
 #include "http/metrics.h"
 
@@ -181,6 +182,8 @@ static const struct route routes[] = {
      tp_api_account_force_reset, tp_resolve_account},
     {"POST", "/api/v1/auth/totp/enroll", TP_OP_TOTP_ENROLL, tp_api_totp_enroll, NULL},
     {"POST", "/api/v1/auth/totp/activate", TP_OP_TOTP_ACTIVATE, tp_api_totp_activate, NULL},
+    {"GET", "/api/v1/switches", TP_OP_SWITCH_LIST, tp_api_switch_list, NULL},
+    {"POST", "/api/v1/switches", TP_OP_SWITCH_SET, tp_api_switch_set, NULL},
     {"POST", "/api/v1/payments/runs", TP_OP_PAY_RUN, tp_api_pay_run, NULL},
     {"GET", "/api/v1/payments/runs", TP_OP_PAY_LIST, tp_api_pay_list, NULL},
     {"POST", "/api/v1/ps/{id}/advances", TP_OP_ADVANCE_GRANT, tp_api_advance_grant, NULL},
@@ -429,6 +432,18 @@ static void handle(struct server *s, struct req *r)
             break;
         }
         return;
+    }
+    /* Kill switches: an operation that discloses personal data on demand stops here when its
+     * channel, the caller's PS (or, in the handler, the AMC asked about) is switched off. */
+    if (hr.who && s->app->switches) {
+        const char *off = tp_switches_check(s->app->switches, hr.who,
+                                            tp_authz_rule(rt->op)->disclose, NULL, now);
+        if (off) {
+            tp_http_auth_event(s->app, &hr, r->who.account_id, NULL, "authz", "switched_off",
+                               tp_op_name(rt->op));
+            tp_http_respond_error(resp, TP_ERR_BUSY, "switched_off", off);
+            return;
+        }
     }
     /* Allowed. Rights checks are recorded by their access event; public operations and the
      * login (which records its own outcome) need no authorisation record. */
