@@ -13,6 +13,7 @@
 #include "core/population.h"
 #include "core/rights.h"
 #include "security/account_new.h"
+#include "store/claims.h"
 
 #define BATCH 5000
 /* The demo accounts' password: fixed so that a newcomer can sign in; meets CNIL 2022-100. */
@@ -211,6 +212,24 @@ static int write_demo_txt(struct tp_platform *p, uint64_t seed, int64_t n_ben, i
     return 0;
 }
 
+/* Rules as data: every demo contract gets the guarantee-language text of its kind, as its
+ * version in force from the contract's start (docs/CLAIMS.md). */
+static int attach_guarantees(struct tp_platform *p, int64_t contract_id,
+                             const struct tp_contract *c)
+{
+    struct tp_claim_op *op = calloc(1, sizeof *op);
+    if (!op)
+        return -1;
+    op->kind = TP_COP_CONTRACT_VERSION_PUT;
+    op->contract_id = contract_id;
+    op->valid_from = c->valid_from;
+    op->text = tp_gl_demo_text(tp_gl_demo_for(c->responsable, c->level));
+    op->text_len = strlen(op->text);
+    int rc = tp_claims_run(p->store, op) == TP_OK && op->err == TP_OK ? 0 : -1;
+    free(op);
+    return rc;
+}
+
 static int populate(struct tp_platform *p, uint64_t seed, int64_t n_ben, int64_t n_ps)
 {
     const struct tp_store_ops *ops = tp_store_ops(p->store);
@@ -223,7 +242,8 @@ static int populate(struct tp_platform *p, uint64_t seed, int64_t n_ben, int64_t
         for (int j = 0; j < tp_pop_contract_count(seed, i); j++) {
             static struct tp_contract c;
             tp_pop_contract(seed, i, j, &c);
-            if (ops->contract_upsert(impl, &c, NULL) != TP_OK)
+            int64_t cid = 0;
+            if (ops->contract_upsert(impl, &c, &cid) != TP_OK || attach_guarantees(p, cid, &c) != 0)
                 return -1;
         }
     }

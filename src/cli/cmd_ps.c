@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/token.h"
+#include "core/authz.h"
 
 static const char *help = "usage: opentp ps token create --data DIR --ps IDENTIFIER [--label L]\n"
                           "                              [--expires-days N]\n"
@@ -30,7 +31,8 @@ int tp_token_create(struct tp_platform *p, int64_t ps_id, const char *label, int
     int64_t now = (int64_t)time(NULL);
     int64_t exp = expires_days > 0 ? now + (int64_t)expires_days * 86400 : 0;
     return tp_store_ops(p->store)->token_insert(tp_store_impl(p->store), ps_id, hash, label,
-                                                TP_SCOPE_RIGHTS, exp, now, token_id) == TP_OK
+                                                TP_SCOPE_RIGHTS_CHECK | TP_SCOPE_CLAIMS, exp, now,
+                                                token_id) == TP_OK
                ? 0
                : -1;
 }

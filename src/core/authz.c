@@ -43,6 +43,17 @@ static const struct tp_authz_rule rules[TP_OP_COUNT] = {
     [TP_OP_PAY_RUN] = {.roles = R(OPERATOR), .stepup = 1},
     [TP_OP_PAY_LIST] = {.roles = R(OPERATOR)},
     [TP_OP_ADVANCE_GRANT] = {.roles = R(OPERATOR), .stepup = 1},
+    /* Claims and PECs: the PS's users and its practice software (scope claims); operators
+     * read any PS's (support). Whose object it is is checked on the object itself. */
+    [TP_OP_CLAIM_SUBMIT] = {.roles = R(PS), .token_ok = 1, .token_scope = TP_SCOPE_CLAIMS},
+    [TP_OP_CLAIM_GET] = {.roles = R(PS) | R(OPERATOR),
+                         .token_ok = 1,
+                         .token_scope = TP_SCOPE_CLAIMS},
+    [TP_OP_CLAIM_LIST] = {.roles = R(PS), .token_ok = 1, .token_scope = TP_SCOPE_CLAIMS},
+    [TP_OP_CLAIM_CANCEL] = {.roles = R(PS), .token_ok = 1, .token_scope = TP_SCOPE_CLAIMS},
+    [TP_OP_PEC_SUBMIT] = {.roles = R(PS), .token_ok = 1, .token_scope = TP_SCOPE_CLAIMS},
+    [TP_OP_PEC_GET] = {.roles = R(PS) | R(OPERATOR), .token_ok = 1, .token_scope = TP_SCOPE_CLAIMS},
+    [TP_OP_PEC_CANCEL] = {.roles = R(PS), .token_ok = 1, .token_scope = TP_SCOPE_CLAIMS},
 };
 
 static const char *const op_names[TP_OP_COUNT] = {
@@ -62,11 +73,18 @@ static const char *const op_names[TP_OP_COUNT] = {
     [TP_OP_ACCOUNT_FORCE_RESET] = "accounts.force_reset",
     [TP_OP_TOTP_ENROLL] = "auth.totp_enroll",
     [TP_OP_TOTP_ACTIVATE] = "auth.totp_activate",
-    [TP_OP_SWITCH_LIST] = "switches.list",
-    [TP_OP_SWITCH_SET] = "switches.set",
     [TP_OP_PAY_RUN] = "payments.run",
     [TP_OP_PAY_LIST] = "payments.list",
     [TP_OP_ADVANCE_GRANT] = "payments.advance_grant",
+    [TP_OP_CLAIM_SUBMIT] = "claims.submit",
+    [TP_OP_CLAIM_GET] = "claims.get",
+    [TP_OP_CLAIM_LIST] = "claims.list",
+    [TP_OP_CLAIM_CANCEL] = "claims.cancel",
+    [TP_OP_PEC_SUBMIT] = "pec.submit",
+    [TP_OP_PEC_GET] = "pec.get",
+    [TP_OP_PEC_CANCEL] = "pec.cancel",
+    [TP_OP_SWITCH_LIST] = "switches.list",
+    [TP_OP_SWITCH_SET] = "switches.set",
 };
 
 const struct tp_authz_rule *tp_authz_rule(enum tp_op op)

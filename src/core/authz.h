@@ -30,11 +30,20 @@ enum tp_op {
     TP_OP_ACCOUNT_FORCE_RESET,
     TP_OP_TOTP_ENROLL,
     TP_OP_TOTP_ACTIVATE,
-    TP_OP_SWITCH_LIST,
-    TP_OP_SWITCH_SET,
     TP_OP_PAY_RUN,
     TP_OP_PAY_LIST,
     TP_OP_ADVANCE_GRANT,
+    TP_OP_SWITCH_LIST,
+    TP_OP_SWITCH_SET,
+    /* Claims and PECs (docs/CLAIMS.md): object ownership (a PS's own claims and PECs) is
+     * checked where the object is read, in the group-commit writer (store/claims.h). */
+    TP_OP_CLAIM_SUBMIT,
+    TP_OP_CLAIM_GET,
+    TP_OP_CLAIM_LIST,
+    TP_OP_CLAIM_CANCEL,
+    TP_OP_PEC_SUBMIT,
+    TP_OP_PEC_GET,
+    TP_OP_PEC_CANCEL,
     TP_OP_COUNT
 };
 
@@ -61,6 +70,7 @@ struct tp_authz_rule {
 
 /* Scopes of PS API tokens. */
 #define TP_SCOPE_RIGHTS_CHECK 1u
+#define TP_SCOPE_CLAIMS 2u /* claims and PECs */
 
 /* The object an operation targets, as the shell found it. */
 struct tp_object {

@@ -45,6 +45,11 @@ struct tp_http_response {
     void (*job)(void *job_arg, struct tp_http_response *resp);
     void *job_arg;
     void (*job_free)(void *job_arg); /* frees job_arg when the job cannot run (overload) */
+    /* For a response that depends on what the writer computed (claims, PECs): called on the
+     * store's thread once resp->wi is durable, before the response goes out. after_arg is
+     * freed with free() when the request ends, whatever happened. */
+    void (*after_write)(struct tp_http_response *resp);
+    void *after_arg;
 };
 
 typedef void (*tp_handler)(const struct tp_http_request *req, struct tp_http_response *resp);
@@ -105,6 +110,13 @@ void tp_api_totp_activate(const struct tp_http_request *req, struct tp_http_resp
 void tp_api_pay_run(const struct tp_http_request *req, struct tp_http_response *resp);
 void tp_api_pay_list(const struct tp_http_request *req, struct tp_http_response *resp);
 void tp_api_advance_grant(const struct tp_http_request *req, struct tp_http_response *resp);
+void tp_api_claim_submit(const struct tp_http_request *req, struct tp_http_response *resp);
+void tp_api_claim_get(const struct tp_http_request *req, struct tp_http_response *resp);
+void tp_api_claim_list(const struct tp_http_request *req, struct tp_http_response *resp);
+void tp_api_claim_cancel(const struct tp_http_request *req, struct tp_http_response *resp);
+void tp_api_pec_submit(const struct tp_http_request *req, struct tp_http_response *resp);
+void tp_api_pec_get(const struct tp_http_request *req, struct tp_http_response *resp);
+void tp_api_pec_cancel(const struct tp_http_request *req, struct tp_http_response *resp);
 
 /* Resolvers (which tenant owns the target). */
 enum tp_err tp_resolve_ps_path(const struct tp_http_request *req, struct tp_object *obj);

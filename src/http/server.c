@@ -182,11 +182,19 @@ static const struct route routes[] = {
      tp_api_account_force_reset, tp_resolve_account},
     {"POST", "/api/v1/auth/totp/enroll", TP_OP_TOTP_ENROLL, tp_api_totp_enroll, NULL},
     {"POST", "/api/v1/auth/totp/activate", TP_OP_TOTP_ACTIVATE, tp_api_totp_activate, NULL},
-    {"GET", "/api/v1/switches", TP_OP_SWITCH_LIST, tp_api_switch_list, NULL},
-    {"POST", "/api/v1/switches", TP_OP_SWITCH_SET, tp_api_switch_set, NULL},
     {"POST", "/api/v1/payments/runs", TP_OP_PAY_RUN, tp_api_pay_run, NULL},
     {"GET", "/api/v1/payments/runs", TP_OP_PAY_LIST, tp_api_pay_list, NULL},
     {"POST", "/api/v1/ps/{id}/advances", TP_OP_ADVANCE_GRANT, tp_api_advance_grant, NULL},
+    {"POST", "/api/v1/claims", TP_OP_CLAIM_SUBMIT, tp_api_claim_submit, NULL},
+    {"GET", "/api/v1/claims", TP_OP_CLAIM_LIST, tp_api_claim_list, NULL},
+    {"GET", "/api/v1/claims/before/{id}", TP_OP_CLAIM_LIST, tp_api_claim_list, NULL},
+    {"GET", "/api/v1/claims/{id}", TP_OP_CLAIM_GET, tp_api_claim_get, NULL},
+    {"POST", "/api/v1/claims/{id}/cancel", TP_OP_CLAIM_CANCEL, tp_api_claim_cancel, NULL},
+    {"POST", "/api/v1/pec", TP_OP_PEC_SUBMIT, tp_api_pec_submit, NULL},
+    {"GET", "/api/v1/pec/{id}", TP_OP_PEC_GET, tp_api_pec_get, NULL},
+    {"POST", "/api/v1/pec/{id}/cancel", TP_OP_PEC_CANCEL, tp_api_pec_cancel, NULL},
+    {"GET", "/api/v1/switches", TP_OP_SWITCH_LIST, tp_api_switch_list, NULL},
+    {"POST", "/api/v1/switches", TP_OP_SWITCH_SET, tp_api_switch_set, NULL},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 
@@ -293,7 +301,8 @@ static enum tp_err authenticate(struct server *s, struct MHD_Connection *c, int6
         who->role = TP_ROLE_PS;
         who->ps_id = t.ps_id;
         who->profession = t.profession;
-        who->scopes = (t.scopes & TP_SCOPE_RIGHTS) ? TP_SCOPE_RIGHTS_CHECK : 0;
+        who->scopes = ((t.scopes & TP_SCOPE_RIGHTS) ? TP_SCOPE_RIGHTS_CHECK : 0) |
+                      (t.scopes & TP_SCOPE_CLAIMS);
         return TP_OK;
     }
     struct tp_session_row ss;
@@ -447,7 +456,8 @@ static void handle(struct server *s, struct req *r)
     }
     /* Allowed. Rights checks are recorded by their access event; public operations and the
      * login (which records its own outcome) need no authorisation record. */
-    if (hr.who && rt->op != TP_OP_RIGHTS_CHECK)
+    if (hr.who && rt->op != TP_OP_RIGHTS_CHECK &&
+        (rt->op < TP_OP_CLAIM_SUBMIT || rt->op > TP_OP_PEC_CANCEL)) /* claims, PECs: idem */
         tp_http_auth_event(s->app, &hr, r->who.account_id, NULL, "authz", "allow",
                            tp_op_name(rt->op));
     rt->handler(&hr, resp);
@@ -457,6 +467,8 @@ static void handle(struct server *s, struct req *r)
 static void write_done(struct tp_write_intent *wi, enum tp_err rc)
 {
     struct req *r = wi->arg;
+    if (rc == TP_OK && r->resp.after_write)
+        r->resp.after_write(&r->resp);
     if (rc != TP_OK) {
         r->resp.has_write = 0;
         tp_http_respond_error(&r->resp, TP_ERR_BUSY, "storage_unavailable",
@@ -668,6 +680,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
             fflush(s->cfg->access_log);
     }
     free(r->resp.body);
+    free(r->resp.after_arg);
     free(r->body);
     free(r);
     *con_cls = NULL;

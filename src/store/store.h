@@ -97,6 +97,8 @@ struct tp_write_intent {
     struct tp_access_event event;
     int has_auth_event;
     struct tp_auth_event auth_event;
+    /* A claim or PEC operation (store/claims.h), run by the writer inside the batch; NULL. */
+    struct tp_claim_op *claim_op;
     void (*done)(struct tp_write_intent *wi, enum tp_err rc);
     void *arg;
     struct tp_write_intent *next; /* queue link, owned by the store */
@@ -131,6 +133,7 @@ struct tp_session_row {
 enum { TP_BEN_UNCHANGED = 0, TP_BEN_WRITTEN = 1, TP_BEN_DUPLICATE = 2 };
 
 struct tp_store;
+struct tp_claim_op;
 
 /* The operations a backend implements. `impl` is the backend's own state. */
 struct tp_store_ops {

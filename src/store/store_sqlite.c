@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/claims.h"
 #include "store/store.h"
 
 /* Migrations: append only, never edit one that has shipped. */
@@ -158,6 +159,67 @@ static const char *const migrations[] = {
     " scope TEXT NOT NULL CHECK (scope IN ('channel', 'ps', 'amc')), key TEXT NOT NULL,"
     " off INTEGER NOT NULL CHECK (off IN (0, 1)), reason TEXT NOT NULL,"
     " by_account INTEGER, at_ms INTEGER NOT NULL, PRIMARY KEY (scope, key)) STRICT;",
+    /* Claims and PECs (docs/CLAIMS.md). Guarantee-language texts per contract version; the
+     * counters the benefits engine consumes (per beneficiary: owner = its reference; per family:
+     * owner = the member blind index), equipment dates and yearly PF/franchise totals, and what
+     * each claim or PEC added to the counters, so that a cancellation gives it back. Payment
+     * runs read claim(status, payment_run). */
+    "CREATE TABLE contract_version("
+    " contract_id INTEGER NOT NULL REFERENCES contract(id), valid_from INTEGER NOT NULL,"
+    " text TEXT NOT NULL, PRIMARY KEY (contract_id, valid_from)) STRICT;"
+    "CREATE TABLE claim("
+    " id INTEGER PRIMARY KEY, ps_id INTEGER NOT NULL REFERENCES ps(id),"
+    " invoice TEXT NOT NULL, content_digest BLOB NOT NULL,"
+    " beneficiary_id INTEGER NOT NULL REFERENCES beneficiary(id), amc_number TEXT NOT NULL,"
+    " engagement TEXT, pec TEXT, date_of_care INTEGER NOT NULL, submitted_ms INTEGER NOT NULL,"
+    " status TEXT NOT NULL CHECK (status IN ('accepted','rejected','cancelled','paid')),"
+    " total_cents INTEGER NOT NULL, amo_cents INTEGER NOT NULL, amc_cents INTEGER NOT NULL,"
+    " patient_cents INTEGER NOT NULL, reasons TEXT NOT NULL, payment_run INTEGER,"
+    " cancelled_ms INTEGER, prev_frame INTEGER NOT NULL, prev_lenses INTEGER NOT NULL,"
+    " prev_aid_l INTEGER NOT NULL, prev_aid_r INTEGER NOT NULL, new_frame INTEGER NOT NULL,"
+    " new_lenses INTEGER NOT NULL, new_aid_l INTEGER NOT NULL, new_aid_r INTEGER NOT NULL,"
+    " pf_delta INTEGER NOT NULL, franchise_delta INTEGER NOT NULL,"
+    " UNIQUE (ps_id, invoice)) STRICT;"
+    "CREATE INDEX claim_status_run ON claim(status, payment_run);"
+    "CREATE INDEX claim_ps ON claim(ps_id, id);"
+    "CREATE TABLE pec("
+    " id INTEGER PRIMARY KEY, number TEXT NOT NULL UNIQUE,"
+    " ps_id INTEGER NOT NULL REFERENCES ps(id),"
+    " beneficiary_id INTEGER NOT NULL REFERENCES beneficiary(id), amc_number TEXT NOT NULL,"
+    " engagement TEXT, domain INTEGER NOT NULL, date_of_quote INTEGER NOT NULL,"
+    " valid_until INTEGER NOT NULL, submitted_ms INTEGER NOT NULL,"
+    " status TEXT NOT NULL CHECK (status IN ('accepted','partially_accepted','refused',"
+    " 'cancelled','used','expired')),"
+    " total_cents INTEGER NOT NULL, amo_cents INTEGER NOT NULL, amc_cents INTEGER NOT NULL,"
+    " patient_cents INTEGER NOT NULL, reasons TEXT NOT NULL, claim_id INTEGER,"
+    " new_frame INTEGER NOT NULL, new_lenses INTEGER NOT NULL, new_aid_l INTEGER NOT NULL,"
+    " new_aid_r INTEGER NOT NULL, pf_delta INTEGER NOT NULL,"
+    " franchise_delta INTEGER NOT NULL) STRICT;"
+    "CREATE INDEX pec_beneficiary ON pec(beneficiary_id, status);"
+    /* The lines of a claim (kind 0) or of a PEC (kind 1): as sent, then as computed. */
+    "CREATE TABLE claim_line("
+    " kind INTEGER NOT NULL, object_id INTEGER NOT NULL, line INTEGER NOT NULL,"
+    " code TEXT NOT NULL, quantity INTEGER NOT NULL, unit_price_cents INTEGER NOT NULL,"
+    " br_in INTEGER NOT NULL, amo_rate_in INTEGER NOT NULL, amo_in INTEGER NOT NULL,"
+    " side INTEGER NOT NULL, vision_changed INTEGER NOT NULL, price_cents INTEGER NOT NULL,"
+    " br_cents INTEGER NOT NULL, amo_cents INTEGER NOT NULL, deduction_cents INTEGER NOT NULL,"
+    " amc_cents INTEGER NOT NULL, patient_cents INTEGER NOT NULL, reasons INTEGER NOT NULL,"
+    " status INTEGER NOT NULL, PRIMARY KEY (kind, object_id, line)) STRICT, WITHOUT ROWID;"
+    "CREATE TABLE benefit_counter("
+    " owner BLOB NOT NULL, scope INTEGER NOT NULL, key TEXT NOT NULL, side INTEGER NOT NULL,"
+    " period_start INTEGER NOT NULL, used_cents INTEGER NOT NULL,"
+    " PRIMARY KEY (owner, scope, key, side, period_start)) STRICT, WITHOUT ROWID;"
+    /* What a claim (kind 0) or a PEC's hold (kind 1) added to a counter. */
+    "CREATE TABLE benefit_use("
+    " kind INTEGER NOT NULL, object_id INTEGER NOT NULL, owner BLOB NOT NULL,"
+    " scope INTEGER NOT NULL, key TEXT NOT NULL, side INTEGER NOT NULL,"
+    " period_start INTEGER NOT NULL, delta_cents INTEGER NOT NULL) STRICT;"
+    "CREATE INDEX benefit_use_object ON benefit_use(kind, object_id);"
+    "CREATE TABLE benefit_history("
+    " beneficiary_id INTEGER PRIMARY KEY REFERENCES beneficiary(id),"
+    " last_frame INTEGER NOT NULL, last_lenses INTEGER NOT NULL, last_aid_l INTEGER NOT NULL,"
+    " last_aid_r INTEGER NOT NULL, pf_year INTEGER NOT NULL, pf_cents INTEGER NOT NULL,"
+    " franchise_cents INTEGER NOT NULL) STRICT;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -358,6 +420,8 @@ struct sq {
     pthread_cond_t ckpt_cv;
     int ckpt_stop;
     int bulk; /* in bulk-load mode (sq_bulk_load); under ckpt_mu */
+    /* store_claims.c's state on the writer connection (claims.h) */
+    void *claims;
 };
 
 #define CHECKPOINT_EVERY_MS 200
@@ -521,6 +585,7 @@ static void sq_close(void *impl)
     }
     for (int i = 0; i < W_COUNT; i++)
         sqlite3_finalize(s->ws[i]);
+    tp_claims_sqlite_free(s->claims);
     if (s->w) {
         exec(s->w, "PRAGMA optimize");
         sqlite3_close(s->w);
@@ -1352,6 +1417,8 @@ static enum tp_err write_intent(struct sq *s, const struct tp_write_intent *wi)
         sqlite3_bind_int64(st, 7, e->created_ms);
         rc = step_done(s, st, "engagement insert");
     }
+    if (rc == TP_OK && wi->claim_op)
+        rc = tp_claims_sqlite_apply(s->w, &s->claims, (struct tp_write_intent *)wi);
     /* wi->event goes to the access log (store.c), not to this database. */
     if (rc == TP_OK && wi->has_auth_event) {
         const struct tp_auth_event *e = &wi->auth_event;
