@@ -203,6 +203,9 @@ struct tp_store_ops {
     enum tp_err (*account_get)(void *impl, int64_t id, struct tp_account_row *out);
     enum tp_err (*account_set_password)(void *impl, int64_t id, const char *hash, int must_reset);
     enum tp_err (*account_set_must_reset)(void *impl, int64_t id, int must_reset);
+    /* Suspends (1) or reinstates (0) an account: a disabled account cannot sign in and its
+     * sessions stop working (detection's containment, the security console). */
+    enum tp_err (*account_set_disabled)(void *impl, int64_t id, int disabled);
     /* Records `step` as the last TOTP step used, only if it is newer than the recorded one:
      * TP_ERR_CONFLICT otherwise (a replayed code), atomically. */
     enum tp_err (*account_use_totp_step)(void *impl, int64_t id, int64_t step);

@@ -318,6 +318,7 @@ enum {
     W_ACCOUNT_INSERT,
     W_ACCOUNT_PASSWORD,
     W_ACCOUNT_MUST_RESET,
+    W_ACCOUNT_DISABLED,
     W_ACCOUNT_TOTP_STEP,
     W_RECOVERY_DELETE,
     W_RECOVERY_INSERT,
@@ -390,6 +391,7 @@ static const char *const write_sql[W_COUNT] = {
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, 0, ?9)",
     [W_ACCOUNT_PASSWORD] = "UPDATE account SET password_hash = ?2, must_reset = ?3 WHERE id = ?1",
     [W_ACCOUNT_MUST_RESET] = "UPDATE account SET must_reset = ?2 WHERE id = ?1",
+    [W_ACCOUNT_DISABLED] = "UPDATE account SET disabled = ?2 WHERE id = ?1",
     [W_ACCOUNT_TOTP_STEP] =
         "UPDATE account SET totp_last_step = ?2 WHERE id = ?1 AND totp_last_step < ?2",
     [W_RECOVERY_DELETE] = "DELETE FROM recovery_code WHERE account_id = ?1",
@@ -1720,6 +1722,11 @@ static enum tp_err sq_account_set_must_reset(void *impl, int64_t id, int must_re
     return update_by_id(impl, W_ACCOUNT_MUST_RESET, id, must_reset, "account must_reset");
 }
 
+static enum tp_err sq_account_set_disabled(void *impl, int64_t id, int disabled)
+{
+    return update_by_id(impl, W_ACCOUNT_DISABLED, id, disabled ? 1 : 0, "account disabled");
+}
+
 static enum tp_err sq_account_use_totp_step(void *impl, int64_t id, int64_t step)
 {
     /* No row changed: the step is not newer than the recorded one (a replayed code). */
@@ -1838,6 +1845,7 @@ static const struct tp_store_ops sqlite_ops = {
     .account_get = sq_account_get,
     .account_set_password = sq_account_set_password,
     .account_set_must_reset = sq_account_set_must_reset,
+    .account_set_disabled = sq_account_set_disabled,
     .account_use_totp_step = sq_account_use_totp_step,
     .recovery_codes_set = sq_recovery_codes_set,
     .recovery_code_use = sq_recovery_code_use,
