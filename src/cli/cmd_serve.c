@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "http/http.h"
 #include "http/switches.h"
+#include "security/detect_state.h"
 #include "security/password_list.h"
 #include "security/worker_pool.h"
 
@@ -34,7 +35,34 @@ static const char *serve_help =
     "                    [--session-max-hours N] [--cookie-secure] [--hash-threads N]\n"
     "                    [--common-passwords FILE] [--login-ip-interval-ms N]\n"
     "                    [--login-ip-burst N] [--audit-retention-days N]\n"
+    "                    [--detect-config FILE]\n"
     "Serves the HTTP API. --listen 127.0.0.1:0 picks a free port (see --port-file).\n";
+
+/* The detection thresholds (docs/DETECTION.md): the file, or a clear refusal to start. */
+static int load_detection(const char *path, struct tp_detect_state **out)
+{
+    char msg[256];
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        tp_cli_error("serve", "cannot read the detection thresholds %s", path);
+        return TP_EXIT_FAIL;
+    }
+    static char text[64 * 1024];
+    size_t n = fread(text, 1, sizeof text, f);
+    int too_big = n == sizeof text;
+    fclose(f);
+    if (too_big) {
+        tp_cli_error("serve", "%s: larger than 64 KiB", path);
+        return TP_EXIT_FAIL;
+    }
+    struct tp_detect_config cfg;
+    if (tp_detect_config_parse(text, n, &cfg, msg, sizeof msg) != TP_OK ||
+        tp_detect_state_new(&cfg, out, msg, sizeof msg) != TP_OK) {
+        tp_cli_error("serve", "%s: %s", path, msg);
+        return TP_EXIT_FAIL;
+    }
+    return TP_EXIT_OK;
+}
 
 int cmd_serve(int argc, char **argv)
 {
@@ -54,10 +82,12 @@ int cmd_serve(int argc, char **argv)
                                          {"login-ip-interval-ms", required_argument, NULL, 'L'},
                                          {"login-ip-burst", required_argument, NULL, 'B'},
                                          {"audit-retention-days", required_argument, NULL, 'R'},
+                                         {"detect-config", required_argument, NULL, 'D'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *dir = TP_DEFAULT_DATA, *listen = "127.0.0.1:8080", *alog = "-";
     const char *common_path = TP_DATA_DIR "/common-passwords.txt";
+    const char *detect_path = TP_DATA_DIR "/detect.conf";
     long idle_min = 15, max_hours = 12, hash_threads = 1, ip_interval = 0, ip_burst = 0;
     long retention_days = 365; /* CNIL 2021-122: 6 months to 1 year, up to 3 years */
     int cookie_secure = 0;
@@ -112,6 +142,9 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'R':
             retention_days = atol(optarg);
+            break;
+        case 'D':
+            detect_path = optarg;
             break;
         case 'b':
             cfg.banner = 1;
@@ -214,6 +247,17 @@ int cmd_serve(int argc, char **argv)
                          .login_ip_burst = (int32_t)ip_burst};
     app.data_dir = dir;
     app.switches = tp_switches_new(p.store);
+    if (load_detection(detect_path, &app.detect) != TP_EXIT_OK) {
+        tp_worker_pool_shutdown(pool, TP_POOL_DRAIN);
+        tp_worker_pool_free(pool);
+        tp_auth_state_free(app.auth);
+        tp_switches_free(app.switches);
+        tp_password_list_free(common);
+        tp_platform_close(&p);
+        if (logf)
+            fclose(logf);
+        return TP_EXIT_FAIL;
+    }
     rc = TP_EXIT_OK;
     if (!app.auth || !app.switches) {
         tp_cli_error("serve", "out of memory");
@@ -226,6 +270,7 @@ int cmd_serve(int argc, char **argv)
     tp_worker_pool_free(pool);
     tp_auth_state_free(app.auth);
     tp_switches_free(app.switches);
+    tp_detect_state_free(app.detect);
     tp_password_list_free(common);
     tp_platform_close(&p);
     if (logf)

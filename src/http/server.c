@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http/defence.h"
 #include "http/errors.h"
 #include "http/handlers.h"
 #include "http/switches.h"
@@ -454,6 +455,12 @@ static void handle(struct server *s, struct req *r)
             return;
         }
     }
+    /* Detection (docs/DETECTION.md): a suspension or slow-down already decided for this PS
+     * account or token applies before anything is looked up. */
+    if (tp_defence_precheck(&hr, rt->op == TP_OP_RIGHTS_CHECK ? TP_DETECT_RIGHTS_CHECK
+                                                               : TP_DETECT_OTHER,
+                            resp))
+        return;
     /* Allowed. Rights checks are recorded by their access event; public operations and the
      * login (which records its own outcome) need no authorisation record. */
     if (hr.who && rt->op != TP_OP_RIGHTS_CHECK &&
