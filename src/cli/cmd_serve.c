@@ -35,7 +35,7 @@ static const char *serve_help =
     "                    [--session-max-hours N] [--cookie-secure] [--hash-threads N]\n"
     "                    [--common-passwords FILE] [--login-ip-interval-ms N]\n"
     "                    [--login-ip-burst N] [--audit-retention-days N]\n"
-    "                    [--detect-config FILE]\n"
+    "                    [--detect-config FILE] [--detection on|off]\n"
     "Serves the HTTP API. --listen 127.0.0.1:0 picks a free port (see --port-file).\n";
 
 /* The detection thresholds (docs/DETECTION.md): the file, or a clear refusal to start. */
@@ -83,11 +83,13 @@ int cmd_serve(int argc, char **argv)
                                          {"login-ip-burst", required_argument, NULL, 'B'},
                                          {"audit-retention-days", required_argument, NULL, 'R'},
                                          {"detect-config", required_argument, NULL, 'D'},
+                                         {"detection", required_argument, NULL, 'E'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *dir = TP_DEFAULT_DATA, *listen = "127.0.0.1:8080", *alog = "-";
     const char *common_path = TP_DATA_DIR "/common-passwords.txt";
     const char *detect_path = TP_DATA_DIR "/detect.conf";
+    int detection = 1; /* off only for load tests of one token (see docs/DETECTION.md) */
     long idle_min = 15, max_hours = 12, hash_threads = 1, ip_interval = 0, ip_burst = 0;
     long retention_days = 365; /* CNIL 2021-122: 6 months to 1 year, up to 3 years */
     int cookie_secure = 0;
@@ -145,6 +147,13 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'D':
             detect_path = optarg;
+            break;
+        case 'E':
+            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
+                tp_cli_error("serve", "--detection is on or off");
+                return TP_EXIT_USAGE;
+            }
+            detection = strcmp(optarg, "on") == 0;
             break;
         case 'b':
             cfg.banner = 1;
@@ -247,7 +256,10 @@ int cmd_serve(int argc, char **argv)
                          .login_ip_burst = (int32_t)ip_burst};
     app.data_dir = dir;
     app.switches = tp_switches_new(p.store);
-    if (load_detection(detect_path, &app.detect) != TP_EXIT_OK) {
+    if (!detection)
+        fprintf(stderr, "opentp: serve: WARNING: inline detection is OFF (--detection off): "
+                        "a hijacked account would not be contained. For load tests only.\n");
+    else if (load_detection(detect_path, &app.detect) != TP_EXIT_OK) {
         tp_worker_pool_shutdown(pool, TP_POOL_DRAIN);
         tp_worker_pool_free(pool);
         tp_auth_state_free(app.auth);

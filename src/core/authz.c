@@ -24,6 +24,9 @@ static const struct tp_authz_rule rules[TP_OP_COUNT] = {
      * TOTP. */
     [TP_OP_SWITCH_LIST] = {.roles = STAFF | R(DPO)},
     [TP_OP_SWITCH_SET] = {.roles = STAFF, .stepup = 1},
+    /* The security console: alerts of inline detection; lifting a suspension. */
+    [TP_OP_SECURITY_ALERTS] = {.roles = STAFF},
+    [TP_OP_SECURITY_REINSTATE] = {.roles = R(SECURITY), .stepup = 1},
     /* Creating a token hands out a long-lived credential: fresh TOTP required. */
     [TP_OP_TOKEN_CREATE] = {.roles = R(PS), .stepup = 1, .owner = TP_OWNER_PS},
     [TP_OP_TOKEN_LIST] = {.roles = R(PS), .owner = TP_OWNER_PS},
@@ -85,6 +88,8 @@ static const char *const op_names[TP_OP_COUNT] = {
     [TP_OP_PEC_CANCEL] = "pec.cancel",
     [TP_OP_SWITCH_LIST] = "switches.list",
     [TP_OP_SWITCH_SET] = "switches.set",
+    [TP_OP_SECURITY_ALERTS] = "security.alerts",
+    [TP_OP_SECURITY_REINSTATE] = "security.reinstate",
 };
 
 const struct tp_authz_rule *tp_authz_rule(enum tp_op op)

@@ -35,6 +35,8 @@ enum tp_op {
     TP_OP_ADVANCE_GRANT,
     TP_OP_SWITCH_LIST,
     TP_OP_SWITCH_SET,
+    TP_OP_SECURITY_ALERTS,
+    TP_OP_SECURITY_REINSTATE,
     /* Claims and PECs (docs/CLAIMS.md): object ownership (a PS's own claims and PECs) is
      * checked where the object is read, in the group-commit writer (store/claims.h). */
     TP_OP_CLAIM_SUBMIT,

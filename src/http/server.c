@@ -196,6 +196,9 @@ static const struct route routes[] = {
     {"POST", "/api/v1/pec/{id}/cancel", TP_OP_PEC_CANCEL, tp_api_pec_cancel, NULL},
     {"GET", "/api/v1/switches", TP_OP_SWITCH_LIST, tp_api_switch_list, NULL},
     {"POST", "/api/v1/switches", TP_OP_SWITCH_SET, tp_api_switch_set, NULL},
+    {"GET", "/api/v1/security/alerts", TP_OP_SECURITY_ALERTS, tp_api_security_alerts, NULL},
+    {"POST", "/api/v1/security/accounts/{id}/reinstate", TP_OP_SECURITY_REINSTATE,
+     tp_api_security_reinstate, NULL},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 
