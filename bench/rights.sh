@@ -20,7 +20,8 @@ fi
 token=$(awk '$1=="PHARMACIE"{print $3; exit}' "$plat/demo.txt")
 "$bin" cards --data "$plat" --count 100000 --out "$out/cards.jsonl"
 port=$(free_port)
-"$bin" serve --data "$plat" --listen "127.0.0.1:$port" --threads 2 --access-log "$out/access.log" \
+# Detection off: one token drawing random cards as fast as it can is a scraper by design.
+"$bin" serve --data "$plat" --detection off --listen "127.0.0.1:$port" --threads 2 --access-log "$out/access.log" \
   --exit-after $((dur * rounds * 2 + 120)) &
 spid=$!
 trap 'kill $spid 2>/dev/null || true; stop_nginx "$out/nginx"' EXIT

@@ -14,6 +14,7 @@
 
 #include "core/password_policy.h"
 #include "core/throttle.h"
+#include "http/defence.h"
 #include "http/handlers.h"
 #include "security/password.h"
 #include "security/password_list.h"
@@ -490,6 +491,7 @@ void tp_api_step_up(const struct tp_http_request *req, struct tp_http_response *
         tp_http_respond_error(resp, TP_ERR_AUTH, "invalid_code", "the code is not valid");
         return;
     }
+    tp_defence_step_up(req); /* detection: a TOTP proven mid-session, from this network */
     tp_http_respond_json(
         resp, 200,
         json_pack("{s:I}", "step_up_until_ms", (json_int_t)(req->now_ms + TP_STEPUP_MS)));

@@ -13,6 +13,7 @@
 #include "core/rights.h"
 #include "core/validate.h"
 #include "http/handlers.h"
+#include "http/defence.h"
 #include "http/json.h"
 #include "http/switches.h"
 #include "http/metrics.h"
@@ -305,6 +306,7 @@ void tp_api_rights_check(const struct tp_http_request *req, struct tp_http_respo
         tp_http_respond_error(resp, TP_ERR_NOT_FOUND, "not_found",
                               "no beneficiary matches this card data");
         tp_metrics_rights(TP_RM_NOT_FOUND);
+        tp_defence_observe(req, TP_DETECT_RIGHTS_CHECK, NULL, TP_DETECT_NOT_FOUND, resp);
         return;
     }
     resp->wi.event.has_beneficiary = 1;
@@ -322,6 +324,7 @@ void tp_api_rights_check(const struct tp_http_request *req, struct tp_http_respo
         tp_http_respond_error(resp, TP_ERR_CLOSED, "rights_closed",
                               "the beneficiary's rights are not open on that date");
         tp_metrics_rights(TP_RM_CLOSED);
+        tp_defence_observe(req, TP_DETECT_RIGHTS_CHECK, f.ref, TP_DETECT_REJECTED, resp);
         return;
     case TP_RIGHTS_DOMAIN_NOT_OPEN:
         fill_event(req, &resp->wi.event, "not_covered", "rights_status");
@@ -331,6 +334,7 @@ void tp_api_rights_check(const struct tp_http_request *req, struct tp_http_respo
                       tp_domain_name(c.domain), "reason",
                       "tiers payant is not open for this domain in the beneficiary's contract"));
         tp_metrics_rights(TP_RM_NOT_COVERED);
+        tp_defence_observe(req, TP_DETECT_RIGHTS_CHECK, f.ref, TP_DETECT_FOUND, resp);
         return;
     case TP_RIGHTS_OPEN:
         break;
@@ -365,4 +369,5 @@ void tp_api_rights_check(const struct tp_http_request *req, struct tp_http_respo
                   "engagement", "number", eng->number, "valid_until", until);
     tp_http_respond_json(resp, 200, body);
     tp_metrics_rights(TP_RM_COVERED);
+    tp_defence_observe(req, TP_DETECT_RIGHTS_CHECK, f.ref, TP_DETECT_FOUND, resp);
 }

@@ -55,6 +55,7 @@ struct tp_app {
     int32_t login_ip_burst;       /* ...with bursts of this many (0: defaults 2000 ms, 10) */
     const char *data_dir;         /* the platform folder: payment runs go to data_dir/payments */
     struct tp_switches *switches; /* kill switches (http/switches.h); NULL: none checked */
+    struct tp_detect_state *detect; /* inline detection (http/defence.h); NULL: none */
 };
 
 /* Login throttling state for a server; see core/throttle.h. */
