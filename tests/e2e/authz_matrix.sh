@@ -79,6 +79,9 @@ TP_OP_TOTP_ENROLL           auth.totp_enroll         n      401  403     403    
 TP_OP_TOTP_ACTIVATE         auth.totp_activate       n      401  403     403      200      403      403      403      403
 TP_OP_SWITCH_LIST           switches.list            n      401  403     403      403      403      200      200      200
 TP_OP_SWITCH_SET            switches.set             y      401  403     403      403      403      200      200      403
+TP_OP_PAY_RUN               payments.run             y      401  403     403      403      403      202      403      403
+TP_OP_PAY_LIST              payments.list            n      401  403     403      403      403      200      403      403
+TP_OP_ADVANCE_GRANT         payments.advance_grant   y      401  403     403      403      403      201      403      403
 TP_OP_SECURITY_ALERTS       security.alerts          n      401  403     403      403      403      200      200      403
 TP_OP_SECURITY_REINSTATE    security.reinstate       y      401  403     403      403      403      403      200      403
 TP_OP_CLAIM_SUBMIT          claims.submit            n      401  400:missing_field 400:missing_field 403 403 403 403 403
@@ -294,6 +297,13 @@ build() {
     body=$(jq -nc --arg c "$cur" --arg n "$new_pw" '{current_password: $c, new_password: $n}')
     ;;
   TP_OP_RIGHTS_CHECK) body=$card ;;
+  # Payments: a run of whatever the demo holds (202, it goes on in its own thread); an
+  # advance of 10.00 EUR to PS1, whose demo IBAN is valid.
+  TP_OP_PAY_RUN | TP_OP_PAY_LIST) ;;
+  TP_OP_ADVANCE_GRANT)
+    id=$ps1_id
+    body='{"amount_cents":1000}'
+    ;;
   TP_OP_TOKEN_CREATE | TP_OP_TOKEN_LIST)
     [ "$v" = own ] && id=$ps1_id || id=$ps2_id
     [ "$m" = POST ] && body='{"label":"matrix","expires_days":1}'
