@@ -45,6 +45,16 @@ struct tp_beneficiary_found {
     int64_t contract_id;
 };
 
+/* A beneficiary found by its pseudonymous reference (incident assessment, member accesses). */
+struct tp_beneficiary_by_ref {
+    int64_t id;
+    char amc[10];
+    int rank;
+    char quality[16];
+    uint8_t sealed[TP_SEALED_MAX]; /* the identity; open with tp_identity_open, AD = ref */
+    size_t sealed_len;
+};
+
 struct tp_token_info {
     int64_t token_id;
     int64_t ps_id;
@@ -237,6 +247,9 @@ struct tp_store_ops {
     enum tp_err (*switches_load)(void *impl, struct tp_switch_state *out);
     enum tp_err (*switch_set)(void *impl, const char *scope, const char *key, int off,
                               const char *reason, int64_t by_account, int64_t at_ms);
+    /* TP_ERR_NOT_FOUND when no beneficiary has that reference (any more). */
+    enum tp_err (*beneficiary_by_ref)(void *impl, const uint8_t ref[TP_BIDX_LEN],
+                                      struct tp_beneficiary_by_ref *out);
 };
 
 struct tp_store_stats {

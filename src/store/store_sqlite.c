@@ -226,6 +226,9 @@ static const char *const migrations[] = {
     " last_frame INTEGER NOT NULL, last_lenses INTEGER NOT NULL, last_aid_l INTEGER NOT NULL,"
     " last_aid_r INTEGER NOT NULL, pf_year INTEGER NOT NULL, pf_cents INTEGER NOT NULL,"
     " franchise_cents INTEGER NOT NULL) STRICT;",
+    /* Beneficiaries by their pseudonymous reference: what the access log names, for a
+     * member's own accesses and an incident's exact list of exposed people. */
+    "CREATE INDEX beneficiary_ref ON beneficiary(ref);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1250,6 +1253,50 @@ static enum tp_err sq_switch_set(void *impl, const char *scope, const char *key,
     return rc;
 }
 
+/* One beneficiary by its pseudonymous reference, with its AMC's number and the sealed
+ * identity (for an incident's letters). A prepared-on-demand statement on a reader: rare. */
+static enum tp_err sq_beneficiary_by_ref(void *impl, const uint8_t ref[TP_BIDX_LEN],
+                                         struct tp_beneficiary_by_ref *out)
+{
+    struct sq *s = impl;
+    memset(out, 0, sizeof *out);
+    struct reader *r = reader_get(s);
+    if (!r)
+        return TP_ERR_IO;
+    sqlite3_stmt *st = NULL;
+    enum tp_err rc = TP_ERR_NOT_FOUND;
+    if (sqlite3_prepare_v2(r->db,
+                           "SELECT b.id, a.number, b.rank, b.quality, b.identity FROM beneficiary b"
+                           " JOIN amc a ON a.id = b.amc_id WHERE b.ref = ?1",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = sq_error(r->db, "beneficiary by reference");
+    } else {
+        sqlite3_bind_blob(st, 1, ref, TP_BIDX_LEN, SQLITE_STATIC);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            out->id = sqlite3_column_int64(st, 0);
+            const char *amc = (const char *)sqlite3_column_text(st, 1);
+            snprintf(out->amc, sizeof out->amc, "%s", amc ? amc : "");
+            out->rank = sqlite3_column_int(st, 2);
+            const char *q = (const char *)sqlite3_column_text(st, 3);
+            snprintf(out->quality, sizeof out->quality, "%s", q ? q : "");
+            int n = sqlite3_column_bytes(st, 4);
+            if (n > 0 && (size_t)n <= sizeof out->sealed) {
+                memcpy(out->sealed, sqlite3_column_blob(st, 4), (size_t)n);
+                out->sealed_len = (size_t)n;
+                rc = TP_OK;
+            } else {
+                rc = TP_ERR_INTERNAL;
+            }
+        } else if (step != SQLITE_DONE) {
+            rc = sq_error(r->db, "beneficiary by reference");
+        }
+    }
+    sqlite3_finalize(st);
+    reader_put(s, r);
+    return rc;
+}
+
 /* SQLite's default page cache (2 MiB) holds a fraction of the beneficiary indexes; a bulk load
  * inserts at random places in all of them, and once its dirty pages outgrow the cache they are
  * spilled to the WAL and written again, many times per transaction. */
@@ -1840,6 +1887,7 @@ static const struct tp_store_ops sqlite_ops = {
     .count = sq_count,
     .switches_load = sq_switches_load,
     .switch_set = sq_switch_set,
+    .beneficiary_by_ref = sq_beneficiary_by_ref,
     .account_insert = sq_account_insert,
     .account_find = sq_account_find,
     .account_get = sq_account_get,
