@@ -55,6 +55,7 @@ int cmd_cards(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_totp_code(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_incident(int argc, char **argv);
 int cmd_pay(int argc, char **argv);
 int cmd_advance(int argc, char **argv);
 

@@ -24,6 +24,10 @@ static void usage(FILE *f)
           "  user add --data DIR --login L --role R [--ps ID | --amc N | --member A:M:R]\n"
           "                                              create an account (password, TOTP)\n"
           "  totp-code SECRET                            current TOTP code of a secret\n"
+          "  incident assess --data DIR (--account ID | --token ID | --ps ID | --network CIDR)\n"
+          "           [--from D] [--to D] (--out FOLDER | --dry-run)\n"
+          "                                              exact list of exposed people, notices,\n"
+          "                                              containment\n"
           "  audit verify|prove|events --data DIR        check the access log against its\n"
           "                                              signed heads, give proofs, list events\n"
           "  pay      --data DIR [--date YYYY-MM-DD]    pay accepted claims: SEPA file, advices,\n"
@@ -54,7 +58,7 @@ int main(int argc, char **argv)
         int (*fn)(int, char **);
     } cmds[] = {{"init", cmd_init}, {"demo", cmd_demo},           {"serve", cmd_serve},
                 {"ps", cmd_ps},     {"import", cmd_import},       {"cards", cmd_cards},
-                {"user", cmd_user}, {"totp-code", cmd_totp_code}, {"audit", cmd_audit},
+                {"user", cmd_user}, {"totp-code", cmd_totp_code}, {"audit", cmd_audit}, {"incident", cmd_incident},
                 {"pay", cmd_pay},   {"advance", cmd_advance}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(c, cmds[i].name) == 0)
