@@ -27,6 +27,10 @@ static const struct tp_authz_rule rules[TP_OP_COUNT] = {
     /* The security console: alerts of inline detection; lifting a suspension. */
     [TP_OP_SECURITY_ALERTS] = {.roles = STAFF},
     [TP_OP_SECURITY_REINSTATE] = {.roles = R(SECURITY), .stepup = 1},
+    /* A member sees who accessed their data, from the access log. */
+    [TP_OP_ME_ACCESSES] = {.roles = R(MEMBER), .disclose = TP_DISCLOSE_MEMBER_SELF},
+    /* Counts of an incident for the security officer and the DPO (no personal data). */
+    [TP_OP_SECURITY_ASSESS] = {.roles = R(SECURITY) | R(DPO)},
     /* Creating a token hands out a long-lived credential: fresh TOTP required. */
     [TP_OP_TOKEN_CREATE] = {.roles = R(PS), .stepup = 1, .owner = TP_OWNER_PS},
     [TP_OP_TOKEN_LIST] = {.roles = R(PS), .owner = TP_OWNER_PS},
@@ -90,6 +94,8 @@ static const char *const op_names[TP_OP_COUNT] = {
     [TP_OP_SWITCH_SET] = "switches.set",
     [TP_OP_SECURITY_ALERTS] = "security.alerts",
     [TP_OP_SECURITY_REINSTATE] = "security.reinstate",
+    [TP_OP_ME_ACCESSES] = "me.accesses",
+    [TP_OP_SECURITY_ASSESS] = "security.assess",
 };
 
 const struct tp_authz_rule *tp_authz_rule(enum tp_op op)

@@ -37,6 +37,8 @@ enum tp_op {
     TP_OP_SWITCH_SET,
     TP_OP_SECURITY_ALERTS,
     TP_OP_SECURITY_REINSTATE,
+    TP_OP_ME_ACCESSES,
+    TP_OP_SECURITY_ASSESS,
     /* Claims and PECs (docs/CLAIMS.md): object ownership (a PS's own claims and PECs) is
      * checked where the object is read, in the group-commit writer (store/claims.h). */
     TP_OP_CLAIM_SUBMIT,

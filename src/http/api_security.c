@@ -5,8 +5,11 @@
  * data. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/domain.h"
+#include "incident/assess.h"
+#include "incident/notice.h"
 #include "http/handlers.h"
 #include "security/detect_state.h"
 
@@ -61,4 +64,99 @@ void tp_api_security_reinstate(const struct tp_http_request *req, struct tp_http
                        detail);
     tp_http_respond_json(
         resp, 200, json_pack("{s:I, s:b}", "account", (json_int_t)req->path_id, "reinstated", 1));
+}
+
+/* POST /api/v1/security/incidents/assess — the exact counts of an incident (who was exposed,
+ * per AMC and category) from the access log, for the officer on call. The documents and the
+ * containment are `opentp incident assess` (a folder of letters is not an HTTP answer). */
+struct assess_job {
+    char dir[1100];
+    struct tp_assess_filter f;
+};
+
+static void assess_free(void *arg)
+{
+    free(arg);
+}
+
+static void assess_run(void *arg, struct tp_http_response *resp)
+{
+    struct assess_job *j = arg;
+    struct tp_assessment a;
+    char msg[256];
+    if (tp_assess(j->dir, &j->f, &a, msg, sizeof msg) != TP_OK) {
+        tp_http_respond_error(resp, TP_ERR_INTERNAL, "log_unavailable", msg);
+        free(j);
+        return;
+    }
+    json_t *per_amc = json_array(), *cats = json_object();
+    for (size_t i = 0; i < a.n_people;) {
+        size_t k = i;
+        json_int_t records = 0;
+        while (k < a.n_people && strcmp(a.people[k].amc, a.people[i].amc) == 0)
+            records += a.people[k++].accesses;
+        json_array_append_new(per_amc,
+                              json_pack("{s:s, s:I, s:I}", "amc", a.people[i].amc, "people",
+                                        (json_int_t)(k - i), "records", records));
+        i = k;
+    }
+    for (int b = 0; b < TP_CAT_COUNT; b++) {
+        json_int_t c = 0;
+        for (size_t k = 0; k < a.n_people; k++)
+            c += (a.people[k].categories >> b) & 1u;
+        json_object_set_new(cats, tp_data_category_name(1u << b), json_integer(c));
+    }
+    tp_http_respond_json(
+        resp, 200,
+        json_pack("{s:I, s:I, s:I, s:I, s:o, s:o}", "events_read", (json_int_t)a.events_read,
+                  "events_matched", (json_int_t)a.events_matched, "events_disclosing",
+                  (json_int_t)a.events_disclosing, "people", (json_int_t)a.n_people, "per_amc",
+                  per_amc, "people_by_category", cats));
+    tp_assessment_free(&a);
+    free(j);
+}
+
+void tp_api_security_assess(const struct tp_http_request *req, struct tp_http_response *resp)
+{
+    static const char *const keys[] = {"account", "token", "ps", "network",
+                                       "from_ms", "to_ms", NULL};
+    json_t *o = tp_http_body_object(req, resp, keys);
+    if (!o)
+        return;
+    struct assess_job *j = calloc(1, sizeof *j);
+    if (!j || !req->app->data_dir) {
+        free(j);
+        json_decref(o);
+        tp_http_respond_error(resp, TP_ERR_NOMEM, "internal", "the assessment cannot run");
+        return;
+    }
+    j->f.to_ms = INT64_MAX;
+    int bad = 0;
+    const char *ints[] = {"account", "token", "ps", "from_ms", "to_ms"};
+    int64_t *dst[] = {&j->f.account_id, &j->f.token_id, &j->f.ps_id, &j->f.from_ms, &j->f.to_ms};
+    for (int i = 0; i < 5; i++) {
+        json_t *v = json_object_get(o, ints[i]);
+        if (!v)
+            continue;
+        if (!json_is_integer(v) || json_integer_value(v) < 0)
+            bad = 1;
+        else
+            *dst[i] = json_integer_value(v);
+    }
+    json_t *net = json_object_get(o, "network");
+    if (net &&
+        (!json_is_string(net) || tp_assess_network_parse(json_string_value(net), &j->f) != TP_OK))
+        bad = 1;
+    json_decref(o);
+    if (bad || (!j->f.account_id && !j->f.token_id && !j->f.ps_id && !j->f.has_network)) {
+        free(j);
+        tp_http_respond_error(resp, TP_ERR_INVALID, "invalid_subject",
+                              "name the subject: \"account\", \"token\", \"ps\" (ids) or "
+                              "\"network\" (CIDR); \"from_ms\"/\"to_ms\" are Unix milliseconds");
+        return;
+    }
+    snprintf(j->dir, sizeof j->dir, "%s/audit", req->app->data_dir);
+    resp->job = assess_run;
+    resp->job_arg = j;
+    resp->job_free = assess_free;
 }

@@ -104,6 +104,8 @@ void tp_api_switch_list(const struct tp_http_request *req, struct tp_http_respon
 void tp_api_switch_set(const struct tp_http_request *req, struct tp_http_response *resp);
 void tp_api_security_alerts(const struct tp_http_request *req, struct tp_http_response *resp);
 void tp_api_security_reinstate(const struct tp_http_request *req, struct tp_http_response *resp);
+void tp_api_me_accesses(const struct tp_http_request *req, struct tp_http_response *resp);
+void tp_api_security_assess(const struct tp_http_request *req, struct tp_http_response *resp);
 void tp_api_token_revoke(const struct tp_http_request *req, struct tp_http_response *resp);
 void tp_api_account_create(const struct tp_http_request *req, struct tp_http_response *resp);
 void tp_api_account_force_reset(const struct tp_http_request *req, struct tp_http_response *resp);

@@ -197,6 +197,9 @@ static const struct route routes[] = {
     {"GET", "/api/v1/switches", TP_OP_SWITCH_LIST, tp_api_switch_list, NULL},
     {"POST", "/api/v1/switches", TP_OP_SWITCH_SET, tp_api_switch_set, NULL},
     {"GET", "/api/v1/security/alerts", TP_OP_SECURITY_ALERTS, tp_api_security_alerts, NULL},
+    {"GET", "/api/v1/me/accesses", TP_OP_ME_ACCESSES, tp_api_me_accesses, NULL},
+    {"POST", "/api/v1/security/incidents/assess", TP_OP_SECURITY_ASSESS, tp_api_security_assess,
+     NULL},
     {"POST", "/api/v1/security/accounts/{id}/reinstate", TP_OP_SECURITY_REINSTATE,
      tp_api_security_reinstate, NULL},
 };

@@ -250,6 +250,7 @@ struct tp_store_ops {
     /* TP_ERR_NOT_FOUND when no beneficiary has that reference (any more). */
     enum tp_err (*beneficiary_by_ref)(void *impl, const uint8_t ref[TP_BIDX_LEN],
                                       struct tp_beneficiary_by_ref *out);
+    enum tp_err (*beneficiary_ref_of)(void *impl, int64_t id, uint8_t ref[TP_BIDX_LEN]);
 };
 
 struct tp_store_stats {

@@ -1297,6 +1297,30 @@ static enum tp_err sq_beneficiary_by_ref(void *impl, const uint8_t ref[TP_BIDX_L
     return rc;
 }
 
+/* The pseudonymous reference of a beneficiary (a member's own accesses). */
+static enum tp_err sq_beneficiary_ref_of(void *impl, int64_t id, uint8_t ref[TP_BIDX_LEN])
+{
+    struct sq *s = impl;
+    struct reader *r = reader_get(s);
+    if (!r)
+        return TP_ERR_IO;
+    sqlite3_stmt *st = NULL;
+    enum tp_err rc = TP_ERR_NOT_FOUND;
+    if (sqlite3_prepare_v2(r->db, "SELECT ref FROM beneficiary WHERE id = ?1", -1, &st, NULL) !=
+        SQLITE_OK) {
+        rc = sq_error(r->db, "beneficiary reference");
+    } else {
+        sqlite3_bind_int64(st, 1, id);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == TP_BIDX_LEN) {
+            memcpy(ref, sqlite3_column_blob(st, 0), TP_BIDX_LEN);
+            rc = TP_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    reader_put(s, r);
+    return rc;
+}
+
 /* SQLite's default page cache (2 MiB) holds a fraction of the beneficiary indexes; a bulk load
  * inserts at random places in all of them, and once its dirty pages outgrow the cache they are
  * spilled to the WAL and written again, many times per transaction. */
@@ -1888,6 +1912,7 @@ static const struct tp_store_ops sqlite_ops = {
     .switches_load = sq_switches_load,
     .switch_set = sq_switch_set,
     .beneficiary_by_ref = sq_beneficiary_by_ref,
+    .beneficiary_ref_of = sq_beneficiary_ref_of,
     .account_insert = sq_account_insert,
     .account_find = sq_account_find,
     .account_get = sq_account_get,

@@ -84,6 +84,8 @@ TP_OP_PAY_LIST              payments.list            n      401  403     403    
 TP_OP_ADVANCE_GRANT         payments.advance_grant   y      401  403     403      403      403      201      403      403
 TP_OP_SECURITY_ALERTS       security.alerts          n      401  403     403      403      403      200      200      403
 TP_OP_SECURITY_REINSTATE    security.reinstate       y      401  403     403      403      403      403      200      403
+TP_OP_ME_ACCESSES           me.accesses              n      401  403     403      200      403      403      403      403
+TP_OP_SECURITY_ASSESS       security.assess          n      401  403     403      403      403      403      200      200
 TP_OP_CLAIM_SUBMIT          claims.submit            n      401  400:missing_field 400:missing_field 403 403 403 403 403
 TP_OP_CLAIM_LIST            claims.list              n      401  200     200      403      403      403      403      403
 TP_OP_CLAIM_GET             claims.get               n      401  404     404      403      403      404      403      403
@@ -329,7 +331,8 @@ build() {
       case $c in insurer) id=$ins_own_target ;; ps) id=$ps1_target ;; *) id=$platform_target ;; esac
     fi
     ;;
-  TP_OP_SWITCH_LIST | TP_OP_SECURITY_ALERTS) ;;
+  TP_OP_SWITCH_LIST | TP_OP_SECURITY_ALERTS | TP_OP_ME_ACCESSES) ;;
+  TP_OP_SECURITY_ASSESS) body='{"network":"10.0.0.0/8"}' ;;
   TP_OP_SECURITY_REINSTATE) id=$platform_target ;; # reinstating an active account changes nothing
   # Claims and PECs: an empty body, or an id no claim or PEC has (ownership is checked on the
   # object, in the store: another PS's answers the same 404, see tests/e2e/claims.sh).

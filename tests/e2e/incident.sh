@@ -58,6 +58,22 @@ session=$(curl -s -H 'Content-Type: application/json' --data-binary \
   "$base/api/v1/auth/login" | jq -r '.session // empty')
 [ -n "$session" ] || die "sign-in failed"
 for i in 20 21 22; do check_card "$session" "$(sed -n "${i}p" "$tmp/pharma")" >/dev/null; done
+# The member whose card the token read first sees that access in their space.
+card1=$(sed -n 1p "$tmp/pharma")
+seen=none
+for r in 1 2 3 4 5; do
+  login=adh-$r@incident.example
+  printf '%s\n' "Tiers-Payant-Espace-2026" | "$bin" user add --data "$data" --login "$login" --role member \
+    --member "$(jq -r .amc <<<"$card1"):$(jq -r .member <<<"$card1"):$r" --password-stdin >/dev/null 2>&1 || continue
+  ms=$(curl -s -H 'Content-Type: application/json' --data-binary \
+    "$(jq -nc --arg l "$login" '{login: $l, password: "Tiers-Payant-Espace-2026"}')" "$base/api/v1/auth/login" | jq -r '.session // empty')
+  [ -n "$ms" ] || continue
+  curl -s -H "Authorization: Bearer $ms" "$base/api/v1/me/accesses" >"$tmp/acc.json"
+  if jq -e '.total >= 1 and (.accesses[0].by.profession == "PHARMACIE") and (.accesses[0].data | index("coverage"))' "$tmp/acc.json" >/dev/null 2>&1; then
+    seen=$r
+  fi
+done
+check "a member sees who accessed their data (the pharmacy, coverage, when) in GET /api/v1/me/accesses" test "$seen" != none
 kill "$server" && wait "$server" 2>/dev/null
 server=
 
@@ -85,7 +101,8 @@ check "the notice is addressed by name (decrypted for the letter only)" eval '! 
 check "files are private (0600)" test "$(stat -c %a "$pdf")" = 600
 check "the manifest checks" eval '(cd "$tmp/inc" && sha256sum -c --quiet MANIFEST.sha256)'
 check "the token is revoked" test "$(sql "SELECT count(*) FROM api_token WHERE id = $token_id AND revoked_at > 0")" = 1
-check "no NIR or name in the per-AMC CSVs" eval '! grep -qiE "[12][0-9]{12}|$(sed -n 1p "$tmp/pharma" | jq -r .member)x" "$tmp"/inc/amc-*.csv'
+check "no NIR in the per-AMC CSVs (no cell of 13 digits and a key)" \
+  eval '! tail -q -n +2 "$tmp"/inc/amc-*.csv | tr "," "\n" | grep -qE "^[12][0-9]{12}[0-9]{2}$"'
 
 "$bin" incident assess --data "$data" --account "$acct_id" --out "$tmp/inc2" >"$tmp/run2.json" 2>"$tmp/run2.err" ||
   die "assess (account) failed: $(cat "$tmp/run2.err")"
