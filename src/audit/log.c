@@ -1017,10 +1017,10 @@ enum tp_err tp_audit_verify(const char *dir, const uint8_t *mac_key,
         if (fd < 0 || header_read(fd, mac_key, &v.f, &hl) != TP_OK || v.f.size != segs.first[0]) {
             if (fd >= 0)
                 close(fd);
-            free(segs.first);
-            free(heads);
             rep->ok = 0;
             rep->bad_index = segs.first[0];
+            free(segs.first);
+            free(heads);
             snprintf(rep->reason, sizeof rep->reason, "the header of the first segment is damaged");
             return TP_OK;
         }
