@@ -7,7 +7,7 @@ pkgs="build-essential cmake ninja-build pkg-config libmicrohttpd-dev libjansson-
 case "$want" in
   build) ;;
   test) pkgs="$pkgs libcmocka-dev curl sqlite3 jq clang libclang-rt-14-dev oathtool poppler-utils fonts-dejavu-core libxml2-utils" ;;
-  bench) pkgs="$pkgs libcmocka-dev curl sqlite3 wrk nginx-light hyperfine time" ;;
+  bench) pkgs="$pkgs libcmocka-dev curl sqlite3 jq bc wrk nginx-light hyperfine time" ;;
   *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
 esac
 missing=""
