@@ -30,7 +30,7 @@ static size_t file_write(void *ctx, const char *buf, size_t len)
 
 static FILE *create(const char *dir, const char *name, char *msg, size_t msglen)
 {
-    char path[PATH_CAP];
+    char path[2 * PATH_CAP];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
@@ -112,11 +112,15 @@ struct gen {
     size_t msglen;
 };
 
+/* The transfer's EndToEndId: OTP<run>-<PS identifier>, with -A for the advance's transfer.
+ * The PS identifier is at most 21 characters (store_pay.c, ps_payable), which leaves 8 digits
+ * for the run within the 35 of the field; tp_sepa_add refuses anything longer. */
 static void end_to_end(const struct tp_pay_run_info *run, const char *ident, int advance,
                        char out[TP_SEPA_ID_MAX + 1])
 {
-    snprintf(out, TP_SEPA_ID_MAX + 1, "OPENTP-%lld-%s%s", (long long)run->id, ident,
-             advance ? "-A" : "");
+    char id[96];
+    snprintf(id, sizeof id, "OTP%lld-%.40s%s", (long long)run->id, ident, advance ? "-A" : "");
+    snprintf(out, TP_SEPA_ID_MAX + 1, "%.35s", id);
 }
 
 /* Advice files of one PS, then its transfers into the SEPA file. */
@@ -205,7 +209,7 @@ static void remove_tree(const char *dir)
     DIR *d = opendir(dir);
     if (d) {
         struct dirent *e;
-        char path[PATH_CAP];
+        char path[2 * PATH_CAP];
         while ((e = readdir(d)) != NULL) {
             if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
                 continue;

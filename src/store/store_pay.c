@@ -287,8 +287,9 @@ static int ps_payable(sqlite3_stmt *ps)
         return 0;
     if (tp_sepa_text(name, TP_SEPA_NAME_MAX, text, sizeof text, NULL, 0) != TP_OK)
         return 0;
-    /* The EndToEndId is OPENTP-<run>-<identifier>[-A]: keep 12 characters for the rest. */
-    if (strlen(ident) > TP_SEPA_ID_MAX - 14 || tp_sepa_id_check(ident, NULL, 0) != TP_OK)
+    /* The EndToEndId is OTP<run>-<identifier>[-A] (pay_run.c): at most 21 characters here
+     * leaves 8 digits for the run. */
+    if (strlen(ident) > 21 || tp_sepa_id_check(ident, NULL, 0) != TP_OK)
         return 0;
     for (const char *c = ident; *c; c++)
         if (*c == ' ' || *c == '/')
@@ -481,15 +482,27 @@ static enum tp_err prepare_new(struct tp_pay *p, int64_t now_ms, tp_day exec_dat
 
     /* The PS with something to pay; those the files can carry get a transfer row with their
      * details as of now. */
-    const char *cand_sql =
-        p->has_claims
-            ? "SELECT p.id, p.identifier, p.name, p.iban, p.bic,"
-              " EXISTS (SELECT 1 FROM claim c WHERE c.payment_run IS NULL AND c.ps_id = p.id"
-              "  AND c.status = 'accepted' AND " UNFIT ")"
-              " FROM ps p WHERE p.id IN (SELECT ps_id FROM claim WHERE " UNPAID
-              " UNION SELECT ps_id FROM advance WHERE paid_run IS NULL) ORDER BY p.id"
-            : "SELECT p.id, p.identifier, p.name, p.iban, p.bic, 0 FROM ps p"
-              " WHERE p.id IN (SELECT ps_id FROM advance WHERE paid_run IS NULL) ORDER BY p.id";
+    /* One pass over the unpaid claims (the per-PS EXISTS this replaces made SQLite walk
+     * every unpaid claim once per PS when the tables had no statistics). */
+    rc = exec(p, "CREATE TEMP TABLE IF NOT EXISTS pay_cand(ps_id INTEGER PRIMARY KEY,"
+                 " unfit INTEGER NOT NULL)") == SQLITE_OK &&
+                 exec(p, "DELETE FROM temp.pay_cand") == SQLITE_OK
+             ? TP_OK
+             : db_fail(p, "candidates", msg, msglen);
+    if (rc == TP_OK && p->has_claims)
+        rc = run3(p,
+                  "INSERT INTO temp.pay_cand(ps_id, unfit) SELECT ps_id, max(" UNFIT ")"
+                  " FROM claim WHERE " UNPAID " GROUP BY ps_id",
+                  0, 0, 0, msg, msglen);
+    if (rc == TP_OK)
+        rc = run3(p,
+                  "INSERT OR IGNORE INTO temp.pay_cand(ps_id, unfit)"
+                  " SELECT ps_id, 0 FROM advance WHERE paid_run IS NULL",
+                  0, 0, 0, msg, msglen);
+    if (rc != TP_OK)
+        return rc;
+    const char *cand_sql = "SELECT p.id, p.identifier, p.name, p.iban, p.bic, c.unfit"
+                           " FROM temp.pay_cand c JOIN ps p ON p.id = c.ps_id ORDER BY p.id";
     sqlite3_stmt *cand = prep(p, cand_sql);
     sqlite3_stmt *ins = prep(p, "INSERT INTO pay_transfer(run_id, ps_id, ps_ident, ps_name, iban,"
                                 " bic) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
@@ -791,12 +804,19 @@ static enum tp_err claim_push(struct claim_buf *b, sqlite3_stmt *st)
     char *t = b->text[b->n];
     copy_text(t, TP_INVOICE_MAX + 1, st, 0);
     copy_text(t + TP_INVOICE_MAX + 1, 10, st, 1);
-    b->c[b->n] = (struct tp_paid_claim){.invoice = t,
-                                        .amc = t + TP_INVOICE_MAX + 1,
-                                        .care_date = (tp_day)sqlite3_column_int(st, 2),
+    /* The text pointers are set by claim_views once every row is in: text moves as it grows. */
+    b->c[b->n] = (struct tp_paid_claim){.care_date = (tp_day)sqlite3_column_int(st, 2),
                                         .amc_cents = sqlite3_column_int64(st, 3)};
     b->n++;
     return TP_OK;
+}
+
+static void claim_views(struct claim_buf *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        b->c[i].invoice = b->text[i];
+        b->c[i].amc = b->text[i] + TP_INVOICE_MAX + 1;
+    }
 }
 
 enum tp_err tp_pay_each_ps(struct tp_pay *p, int64_t run, tp_pay_ps_fn fn, void *ctx, char *msg,
@@ -845,6 +865,7 @@ enum tp_err tp_pay_each_ps(struct tp_pay *p, int64_t run, tp_pay_ps_fn fn, void 
                 rc = db_fail(p, "claims", msg, msglen);
             sqlite3_reset(cl);
         }
+        claim_views(&b);
         if (rc == TP_OK)
             rc = fn(ctx, &row, b.c, b.n);
     }
@@ -911,14 +932,16 @@ enum tp_err tp_pay_each_statement(struct tp_pay *p, int64_t run, tp_pay_statemen
             char *tx = text[n];
             copy_text(tx, TP_SEPA_ID_MAX + 1, ls, 0);
             copy_text(tx + TP_SEPA_ID_MAX + 1, TP_TEXT_MAX, ls, 1);
-            lines[n] = (struct tp_statement_line){.ps_id = tx,
-                                                  .ps_name = tx + TP_SEPA_ID_MAX + 1,
-                                                  .claims = (uint64_t)sqlite3_column_int64(ls, 2),
+            lines[n] = (struct tp_statement_line){.claims = (uint64_t)sqlite3_column_int64(ls, 2),
                                                   .amount_cents = sqlite3_column_int64(ls, 3),
                                                   .by_advance_cents = sqlite3_column_int64(ls, 4)};
             n++;
         }
         sqlite3_reset(ls);
+        for (size_t i = 0; i < n; i++) { /* text has moved as it grew */
+            lines[i].ps_id = text[i];
+            lines[i].ps_name = text[i] + TP_SEPA_ID_MAX + 1;
+        }
         if (rc == TP_OK)
             rc = fn(ctx, &h, lines, n);
     }

@@ -172,7 +172,7 @@ check "every EndToEndId appears once ($(wc -l <"$tmp/e2e") transfers)" test -z "
 # Per PS: what its transfers carry = the AMC parts of its paid claims.
 for r in $runs; do
   [ -f "$out/$r/$r.xml" ] && awk '/<EndToEndId>/ { split($0, a, /[<>]/); id = a[5] } /<InstdAmt/ { split($0, b, /[<>]/); print id, b[5] }' "$out/$r/$r.xml"
-done | awk '{ n = split($1, p, "-"); s[p[3]] += $2 * 100 } END { for (k in s) printf "%s %.0f\n", k, s[k] }' | sort >"$tmp/by_ps_files"
+done | awk '{ n = split($1, p, "-"); s[p[2]] += $2 * 100 } END { for (k in s) printf "%s %.0f\n", k, s[k] }' | sort >"$tmp/by_ps_files"
 sql "SELECT p.identifier || ' ' || sum(c.amc_cents) FROM claim c JOIN ps p ON p.id = c.ps_id WHERE c.status = 'paid' GROUP BY p.identifier" | sort >"$tmp/by_ps_db"
 check "per PS, the transfers of all runs add up to its AMC parts ($(wc -l <"$tmp/by_ps_db") PS)" cmp -s "$tmp/by_ps_files" "$tmp/by_ps_db"
 if [ "$have_xsd" = 1 ]; then
@@ -192,8 +192,8 @@ check "an amount with more than 2 decimals is refused" test $? = 2
 "$bin" pay --data "$data" >"$tmp/adv1.out" 2>&1
 r=$(sql "SELECT msg_id FROM payment_run ORDER BY id DESC LIMIT 1")
 check "the next run pays the advance as its own transfer" \
-  eval 'grep -q "advances paid 400.00 EUR" "$tmp/adv1.out" && grep -q "<EndToEndId>OPENTP-[0-9]*-$ps-A</EndToEndId>" "$out/$r/$r.xml"'
-check "an advance notice for the PS" grep -q "^advance_paid,OPENTP-[0-9]*-$ps-A,400.00" "$out/$r/advance-$ps.csv"
+  eval 'grep -q "advances paid 400.00 EUR" "$tmp/adv1.out" && grep -q "<EndToEndId>OTP[0-9]*-$ps-A</EndToEndId>" "$out/$r/$r.xml"'
+check "an advance notice for the PS" grep -q "^advance_paid,OTP[0-9]*-$ps-A,400.00" "$out/$r/advance-$ps.csv"
 if [ "$have_xsd" = 1 ]; then check "$r.xml (advance) validates" xmllint --noout --schema "$xsd" "$out/$r/$r.xml" 2>/dev/null; fi
 sql "INSERT INTO claim(ps_id, invoice, content_digest, beneficiary_id, amc_number, date_of_care, submitted_ms, status, total_cents, amo_cents, amc_cents, patient_cents, reasons)
   VALUES (2, 'ADV-1', x'00', 1, (SELECT number FROM amc ORDER BY id LIMIT 1), 20400, 0, 'accepted', 0, 0, 15000, 0, ''),
@@ -202,7 +202,7 @@ sql "INSERT INTO claim(ps_id, invoice, content_digest, beneficiary_id, amc_numbe
 r=$(sql "SELECT msg_id FROM payment_run ORDER BY id DESC LIMIT 1")
 check "the following run deducts it: advice shows -200.00 and 200.00 still outstanding" \
   eval 'grep -q "^advance_deducted,,,,-200.00" "$out/$r/advice-$ps.csv" && grep -q "^advance_balance,,,,200.00" "$out/$r/advice-$ps.csv"'
-check "no transfer when the advance takes the whole run" eval '! grep -q "<EndToEndId>OPENTP-[0-9]*-$ps</EndToEndId>" "$out/$r/$r.xml" 2>/dev/null'
+check "no transfer when the advance takes the whole run" eval '! grep -q "<EndToEndId>OTP[0-9]*-$ps</EndToEndId>" "$out/$r/$r.xml" 2>/dev/null'
 check "the AMC statement shows the part settled by the advance" \
   eval 'grep -h "^$ps," "$out/$r"/statement-*.csv | tr -d "\\r" | grep -q ",200.00,200.00,0.00$"'
 

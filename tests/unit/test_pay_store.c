@@ -428,6 +428,57 @@ static void advances_are_paid_then_reconciled(void **state)
                      0);
 }
 
+/* Counts the lines of a file that start with prefix. */
+static int count_lines(const char *path, const char *prefix)
+{
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    char line[512];
+    int n = 0;
+    while (fgets(line, sizeof line, fp))
+        n += strncmp(line, prefix, strlen(prefix)) == 0;
+    fclose(fp);
+    return n;
+}
+
+/* More claims per PS and more PS per AMC than the readers' first allocation (256): every
+ * invoice in the advice, every PS in the statement (the views must follow the buffers as they
+ * grow). */
+static void large_ps_and_statements(void **state)
+{
+    struct fixture *f = *state;
+    set_account(f);
+    sql(f, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)"
+           " INSERT INTO ps(identifier, profession, finess, rpps, am_number, name, address, iban,"
+           " bic) SELECT printf('8%08d', i), profession, '', '', '', name || ' ' || i, address,"
+           " iban, bic FROM n, (SELECT * FROM ps ORDER BY id LIMIT 1)");
+    char s[600];
+    snprintf(s, sizeof s,
+             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 900)"
+             " INSERT INTO claim(ps_id, invoice, content_digest, beneficiary_id, amc_number,"
+             " date_of_care, submitted_ms, status, total_cents, amo_cents, amc_cents,"
+             " patient_cents, reasons) SELECT CASE WHEN i <= 300 THEN (SELECT id FROM ps WHERE"
+             " identifier = printf('8%%08d', i)) ELSE %lld END, 'L' || i, x'00', 1, '%s', 20500,"
+             " 0, 'accepted', 0, 0, 100 + i, 0, '' FROM n",
+             (long long)f->ps[0], f->amc[0]);
+    sql(f, s);
+    struct tp_pay_options o = {.out_dir = f->out, .now_ms = NOW_MS, .execution_date = 20500};
+    struct tp_pay_run_info r;
+    int resumed;
+    char msg[200], path[400];
+    assert_int_equal(tp_pay_run(f->pay, &o, &r, &resumed, msg, sizeof msg), TP_OK);
+    assert_int_equal(r.claims, 900);
+    assert_int_equal(r.ps, 301);
+    struct tp_ps p0;
+    tp_pop_ps(1, 0, &p0);
+    const char *ident = p0.finess[0] ? p0.finess : p0.rpps;
+    snprintf(path, sizeof path, "%s/%s/advice-%s.csv", f->out, r.msg_id, ident);
+    assert_int_equal(count_lines(path, "invoice,L"), 600);
+    snprintf(path, sizeof path, "%s/%s/statement-%s.csv", f->out, r.msg_id, f->amc[0]);
+    assert_int_equal(count_lines(path, "8"), 300);
+    assert_int_equal(count_lines(path, "TOTAL,301 PS,900,"), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,6 +491,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(files_are_the_same_when_written_again, setup, teardown),
         cmocka_unit_test_setup_teardown(run_end_to_end_and_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(advances_are_paid_then_reconciled, setup, teardown),
+        cmocka_unit_test_setup_teardown(large_ps_and_statements, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
