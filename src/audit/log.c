@@ -844,8 +844,23 @@ void tp_audit_log_close(struct tp_audit_log *log, int64_t now_ms)
 /* ---------------------------------------------------------------------------------------
  * Reading */
 
+static enum tp_err scan(const char *dir, const uint8_t *mac_key, int hash, tp_audit_leaf_cb cb,
+                        void *ctx, uint64_t *bad_index, char *msg, size_t msglen);
+
 enum tp_err tp_audit_scan(const char *dir, const uint8_t *mac_key, tp_audit_leaf_cb cb, void *ctx,
                           uint64_t *bad_index, char *msg, size_t msglen)
+{
+    return scan(dir, mac_key, 1, cb, ctx, bad_index, msg, msglen);
+}
+
+enum tp_err tp_audit_read(const char *dir, tp_audit_leaf_cb cb, void *ctx, uint64_t *bad_index,
+                          char *msg, size_t msglen)
+{
+    return scan(dir, NULL, 0, cb, ctx, bad_index, msg, msglen);
+}
+
+static enum tp_err scan(const char *dir, const uint8_t *mac_key, int hash, tp_audit_leaf_cb cb,
+                        void *ctx, uint64_t *bad_index, char *msg, size_t msglen)
 {
     *bad_index = 0;
     struct seglist segs;
@@ -888,7 +903,8 @@ enum tp_err tp_audit_scan(const char *dir, const uint8_t *mac_key, tp_audit_leaf
         int got;
         while ((got = reader_next(&r, &leaf, &len, &tag)) == 1) {
             struct tp_merkle_hash lh;
-            tp_merkle_leaf_hash(leaf, len, &lh);
+            if (hash || mac_key)
+                tp_merkle_leaf_hash(leaf, len, &lh);
             if (mac_key) {
                 uint8_t want[TP_AUDIT_TAG_LEN];
                 record_tag(mac_key, next, &lh, want);
@@ -901,7 +917,7 @@ enum tp_err tp_audit_scan(const char *dir, const uint8_t *mac_key, tp_audit_leaf
                     break;
                 }
             }
-            rc = cb(ctx, next, leaf, len, &lh);
+            rc = cb(ctx, next, leaf, len, hash || mac_key ? &lh : NULL);
             if (rc != TP_OK)
                 break;
             next++;

@@ -92,6 +92,11 @@ typedef enum tp_err (*tp_audit_leaf_cb)(void *ctx, uint64_t index, const uint8_t
 enum tp_err tp_audit_scan(const char *dir, const uint8_t *mac_key, tp_audit_leaf_cb cb, void *ctx,
                           uint64_t *bad_index, char *msg, size_t msglen) TP_MUST_USE;
 
+/* The same scan for readers that need neither tags nor hashes (incident assessment, a
+ * member's accesses, listing): the callback gets leaf_hash NULL. About twice as fast. */
+enum tp_err tp_audit_read(const char *dir, tp_audit_leaf_cb cb, void *ctx, uint64_t *bad_index,
+                          char *msg, size_t msglen) TP_MUST_USE;
+
 /* Reads the signed heads (in file order) into a malloc'd array (*heads, *count; free()). */
 enum tp_err tp_audit_read_heads(const char *dir, struct tp_sth **heads, size_t *count, char *msg,
                                 size_t msglen) TP_MUST_USE;

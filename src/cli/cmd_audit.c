@@ -242,7 +242,7 @@ static int do_prove(const struct opts *o)
     if (o->request_id) {
         struct find_ctx f = {.request_id = o->request_id, .found = -1};
         uint64_t bad;
-        enum tp_err rc = tp_audit_scan(adir, NULL, find_request, &f, &bad, msg, sizeof msg);
+        enum tp_err rc = tp_audit_read(adir, find_request, &f, &bad, msg, sizeof msg);
         if (rc != TP_OK && rc != TP_ERR_CONFLICT) {
             tp_cli_error("audit prove", "%s", msg);
             return TP_EXIT_FAIL;
@@ -319,7 +319,7 @@ static int do_events(const struct opts *o)
     tp_platform_audit_dir(o->dir, adir, sizeof adir);
     struct list_ctx l = {.o = o};
     uint64_t bad;
-    enum tp_err rc = tp_audit_scan(adir, NULL, list_event, &l, &bad, msg, sizeof msg);
+    enum tp_err rc = tp_audit_read(adir, list_event, &l, &bad, msg, sizeof msg);
     if (rc != TP_OK && rc != TP_ERR_CONFLICT) {
         tp_cli_error("audit events", "%s", msg);
         return TP_EXIT_FAIL;

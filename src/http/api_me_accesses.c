@@ -50,7 +50,7 @@ static void run(void *arg, struct tp_http_response *resp)
     struct job *j = arg;
     char msg[256];
     uint64_t bad;
-    if (tp_audit_scan(j->dir, NULL, on_leaf, j, &bad, msg, sizeof msg) != TP_OK) {
+    if (tp_audit_read(j->dir, on_leaf, j, &bad, msg, sizeof msg) != TP_OK) {
         tp_http_respond_error(resp, TP_ERR_INTERNAL, "log_unavailable",
                               "the access log cannot be read right now");
         job_free(j);

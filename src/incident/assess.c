@@ -176,6 +176,17 @@ static enum tp_err on_leaf(void *ctx, uint64_t index, const uint8_t *leaf, size_
     struct scan *sc = ctx;
     struct tp_assessment *a = sc->a;
     a->events_read++;
+    /* Cheap tests on the encoding (event.h: version, at_ms, ps_id) before decoding. */
+    if (len >= 17 && leaf[0] == 1) {
+        uint64_t at = 0, ps = 0;
+        for (int i = 0; i < 8; i++) {
+            at = at << 8 | leaf[1 + i];
+            ps = ps << 8 | leaf[9 + i];
+        }
+        if ((int64_t)at < sc->f->from_ms || (int64_t)at > sc->f->to_ms ||
+            (sc->f->ps_id && (int64_t)ps != sc->f->ps_id))
+            return TP_OK;
+    }
     struct tp_access_event ev;
     if (tp_event_decode(leaf, len, &ev) != TP_OK || !tp_assess_matches(sc->f, &ev))
         return TP_OK;
@@ -231,7 +242,7 @@ enum tp_err tp_assess(const char *dir, const struct tp_assess_filter *f, struct 
     memset(out, 0, sizeof *out);
     struct scan sc = {.f = f, .a = out};
     uint64_t bad = 0;
-    enum tp_err rc = tp_audit_scan(dir, NULL, on_leaf, &sc, &bad, msg, msglen);
+    enum tp_err rc = tp_audit_read(dir, on_leaf, &sc, &bad, msg, msglen);
     if (rc != TP_OK) {
         free(sc.t.slots);
         free(sc.t.used);
