@@ -7,6 +7,7 @@
 #include "audit/log.h"
 
 #include "cli/cli.h"
+#include "http/clock.h"
 #include "http/http.h"
 #include "http/switches.h"
 #include "security/detect_state.h"
@@ -36,7 +37,10 @@ static const char *serve_help =
     "                    [--common-passwords FILE] [--login-ip-interval-ms N]\n"
     "                    [--login-ip-burst N] [--audit-retention-days N]\n"
     "                    [--detect-config FILE] [--detection on|off]\n"
-    "Serves the HTTP API. --listen 127.0.0.1:0 picks a free port (see --port-file).\n";
+    "                    [--clock-speed K [--clock-start MS] [--clock-real MS]]\n"
+    "Serves the HTTP API. --listen 127.0.0.1:0 picks a free port (see --port-file).\n"
+    "--clock-speed: simulated ms = MS + K x (real ms - real MS), K 1..3600, only on a\n"
+    "platform created by opentp simulate (DIR/SIMULATION); refused anywhere else.\n";
 
 /* The detection thresholds (docs/DETECTION.md): the file, or a clear refusal to start. */
 static int load_detection(const char *path, struct tp_detect_state **out)
@@ -84,6 +88,9 @@ int cmd_serve(int argc, char **argv)
                                          {"audit-retention-days", required_argument, NULL, 'R'},
                                          {"detect-config", required_argument, NULL, 'D'},
                                          {"detection", required_argument, NULL, 'E'},
+                                         {"clock-speed", required_argument, NULL, 'K'},
+                                         {"clock-start", required_argument, NULL, 'T'},
+                                         {"clock-real", required_argument, NULL, 'O'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *dir = TP_DEFAULT_DATA, *listen = "127.0.0.1:8080", *alog = "-";
@@ -93,6 +100,8 @@ int cmd_serve(int argc, char **argv)
     long idle_min = 15, max_hours = 12, hash_threads = 1, ip_interval = 0, ip_burst = 0;
     long retention_days = 365; /* CNIL 2021-122: 6 months to 1 year, up to 3 years */
     int cookie_secure = 0;
+    long clock_speed = -1; /* -1: real time */
+    long long clock_start = -1, clock_real = -1;
     struct tp_server_config cfg;
     tp_server_config_defaults(&cfg);
     char addr[64];
@@ -155,6 +164,15 @@ int cmd_serve(int argc, char **argv)
             }
             detection = strcmp(optarg, "on") == 0;
             break;
+        case 'K':
+            clock_speed = atol(optarg);
+            break;
+        case 'T':
+            clock_start = atoll(optarg);
+            break;
+        case 'O':
+            clock_real = atoll(optarg);
+            break;
         case 'b':
             cfg.banner = 1;
             break;
@@ -181,6 +199,16 @@ int cmd_serve(int argc, char **argv)
     }
     cfg.listen_addr = addr;
     cfg.port = (uint16_t)port;
+    if (clock_speed != -1) { /* simulations only (http/clock.h): refused on any other platform */
+        char cmsg[512];
+        if (tp_clock_enable_scaled(dir, clock_speed, clock_start, clock_real, cmsg, sizeof cmsg) !=
+            TP_OK) {
+            tp_cli_error("serve", "--clock-speed: %s", cmsg);
+            return TP_EXIT_USAGE;
+        }
+        fprintf(stderr, "opentp: serve: scaled clock, %ldx real time (simulation platform)\n",
+                clock_speed);
+    }
     FILE *logf = NULL;
     if (strcmp(alog, "off") == 0)
         cfg.access_log = NULL;

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http/clock.h"
 #include "http/defence.h"
 #include "http/errors.h"
 #include "http/handlers.h"
@@ -104,16 +105,15 @@ void tp_http_respond_json(struct tp_http_response *resp, unsigned status, json_t
     resp->error_code = NULL;
 }
 
+/* Real time, or the scaled clock of a simulation platform (http/clock.h). */
 static int64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return tp_clock_now_ms();
 }
 
 static tp_day today(void)
 {
-    time_t t = time(NULL);
+    time_t t = (time_t)(now_ms() / 1000);
     struct tm tm;
     localtime_r(&t, &tm);
     return tp_date_from_ymd(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
