@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit/log.h"
 
@@ -88,6 +89,7 @@ int cmd_serve(int argc, char **argv)
                                          {"audit-retention-days", required_argument, NULL, 'R'},
                                          {"detect-config", required_argument, NULL, 'D'},
                                          {"detection", required_argument, NULL, 'E'},
+                                         {"bench-without-access-log", no_argument, NULL, 'W'},
                                          {"clock-speed", required_argument, NULL, 'K'},
                                          {"clock-start", required_argument, NULL, 'T'},
                                          {"clock-real", required_argument, NULL, 'O'},
@@ -97,6 +99,7 @@ int cmd_serve(int argc, char **argv)
     const char *common_path = TP_DATA_DIR "/common-passwords.txt";
     const char *detect_path = TP_DATA_DIR "/detect.conf";
     int detection = 1; /* off only for load tests of one token (see docs/DETECTION.md) */
+    int without_log = 0; /* benchmarks only: see tp_store_discard_events */
     long idle_min = 15, max_hours = 12, hash_threads = 1, ip_interval = 0, ip_burst = 0;
     long retention_days = 365; /* CNIL 2021-122: 6 months to 1 year, up to 3 years */
     int cookie_secure = 0;
@@ -156,6 +159,9 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'D':
             detect_path = optarg;
+            break;
+        case 'W':
+            without_log = 1;
             break;
         case 'E':
             if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
@@ -248,7 +254,22 @@ int cmd_serve(int argc, char **argv)
     struct tp_audit_config acfg;
     tp_audit_config_default(&acfg);
     acfg.retention_ms = (int64_t)retention_days * 86400 * 1000;
-    rc = tp_platform_open_audit(&p, &acfg, "serve");
+    if (without_log) {
+        char marker[1100];
+        snprintf(marker, sizeof marker, "%s/BENCHMARK", dir);
+        if (access(marker, F_OK) != 0) {
+            tp_cli_error("serve", "--bench-without-access-log is for benchmark platforms only "
+                                  "(%s does not exist)",
+                         marker);
+            tp_platform_close(&p);
+            return TP_EXIT_USAGE;
+        }
+        fprintf(stderr, "opentp: serve: BENCHMARK PLATFORM: access events are NOT logged\n");
+        tp_store_discard_events(p.store);
+        rc = TP_EXIT_OK;
+    } else {
+        rc = tp_platform_open_audit(&p, &acfg, "serve");
+    }
     if (rc != TP_EXIT_OK) {
         tp_platform_close(&p);
         if (logf)

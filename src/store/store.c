@@ -38,6 +38,7 @@ struct tp_store {
     int writer_done;
 
     struct tp_audit_log *audit; /* where access events go (tp_store_set_audit) */
+    int discard_events;         /* benchmarks only (tp_store_discard_events) */
 
     struct tp_cache *tokens;    /* hash -> struct tp_token_info */
     struct tp_cache *contracts; /* id -> struct tp_contract */
@@ -84,7 +85,7 @@ static int64_t now_ms(void)
 static void append_events(struct tp_store *s, struct tp_write_intent **batch, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (!batch[i]->has_event || batch[i]->result != TP_OK)
+        if (!batch[i]->has_event || batch[i]->result != TP_OK || s->discard_events)
             continue;
         if (!s->audit) {
             batch[i]->result = TP_ERR_INTERNAL;
@@ -264,6 +265,13 @@ void tp_store_close(struct tp_store *s)
     pthread_cond_destroy(&s->wake);
     pthread_cond_destroy(&s->sync_wake);
     free(s);
+}
+
+void tp_store_discard_events(struct tp_store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->discard_events = 1;
+    pthread_mutex_unlock(&s->mu);
 }
 
 void tp_store_set_audit(struct tp_store *s, struct tp_audit_log *log)

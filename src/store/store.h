@@ -276,6 +276,11 @@ void tp_store_close(struct tp_store *s);
 struct tp_audit_log;
 void tp_store_set_audit(struct tp_store *s, struct tp_audit_log *log);
 
+/* Benchmarks only (bench/audit_append.sh measures the rights check with and without the log):
+ * events are dropped instead of logged. `opentp serve` allows it only on a data directory
+ * marked as a benchmark platform (DIR/BENCHMARK), never on a real one. */
+void tp_store_discard_events(struct tp_store *s);
+
 /* Direct access to the backend's operations and state (for the synchronous calls). */
 const struct tp_store_ops *tp_store_ops(const struct tp_store *s);
 void *tp_store_impl(const struct tp_store *s);
