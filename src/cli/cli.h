@@ -58,5 +58,6 @@ int cmd_audit(int argc, char **argv);
 int cmd_incident(int argc, char **argv);
 int cmd_pay(int argc, char **argv);
 int cmd_advance(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
 
 #endif

@@ -37,6 +37,9 @@ static void usage(FILE *f)
           "  cards    --data DIR --count K [--profession P] [--out FILE]\n"
           "                                              sample card data of the demo population\n"
           "                                              (for benchmarks and tries)\n"
+          "  simulate --data DIR [--ps N] [--clock-speed K] [--attacks LIST]\n"
+          "                                              a working day of PS and the 2024 attack\n"
+          "                                              against the real server (scaled clock)\n"
           "\n"
           "DIR defaults to " TP_DEFAULT_DATA ". Run 'opentp <command> --help' for details.\n",
           f);
@@ -59,7 +62,8 @@ int main(int argc, char **argv)
     } cmds[] = {{"init", cmd_init}, {"demo", cmd_demo},           {"serve", cmd_serve},
                 {"ps", cmd_ps},     {"import", cmd_import},       {"cards", cmd_cards},
                 {"user", cmd_user}, {"totp-code", cmd_totp_code}, {"audit", cmd_audit}, {"incident", cmd_incident},
-                {"pay", cmd_pay},   {"advance", cmd_advance}};
+                {"pay", cmd_pay},   {"advance", cmd_advance},
+                {"simulate", cmd_simulate}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(c, cmds[i].name) == 0)
             return cmds[i].fn(argc - 1, argv + 1);
