@@ -14,6 +14,7 @@
 #include "security/detect_state.h"
 #include "security/password_list.h"
 #include "security/worker_pool.h"
+#include "store/claims.h"
 
 #ifndef TP_DATA_DIR
 #define TP_DATA_DIR "data"
@@ -283,6 +284,15 @@ int cmd_serve(int argc, char **argv)
         tp_platform_close(&p);
         return TP_EXIT_FAIL;
     }
+    /* The benefits engine's reference data, for claims and PECs (docs/CLAIMS.md). */
+    struct tp_refdata *refdata = NULL;
+    if (tp_claims_refdata_load(TP_DATA_DIR "/reference", &refdata, msg, sizeof msg) != TP_OK) {
+        tp_cli_error("serve", "%s", msg);
+        tp_password_list_free(common);
+        tp_platform_close(&p);
+        return TP_EXIT_FAIL;
+    }
+    tp_claims_set_refdata(refdata);
     /* argon2id runs here, never on the HTTP threads; the queue bound is the back-pressure
      * that turns a login flood into quick 503s instead of slower rights checks. */
     struct tp_worker_pool *pool = NULL;
@@ -290,6 +300,7 @@ int cmd_serve(int argc, char **argv)
         tp_cli_error("serve", "%s", msg);
         tp_password_list_free(common);
         tp_platform_close(&p);
+        free(refdata);
         return TP_EXIT_FAIL;
     }
     struct tp_app app = {.store = p.store,
@@ -334,6 +345,8 @@ int cmd_serve(int argc, char **argv)
     tp_detect_state_free(app.detect);
     tp_password_list_free(common);
     tp_platform_close(&p);
+    tp_claims_set_refdata(NULL);
+    free(refdata);
     if (logf)
         fclose(logf);
     return rc;
