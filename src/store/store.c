@@ -39,6 +39,13 @@ struct tp_store {
 
     struct tp_audit_log *audit; /* where access events go (tp_store_set_audit) */
     int discard_events;         /* benchmarks only (tp_store_discard_events) */
+    /* The access log's committer thread (started with the first tp_store_set_audit). */
+    pthread_t audit_thread;
+    int audit_thread_on, audit_stop;
+    pthread_mutex_t audit_mu;
+    pthread_cond_t audit_cv;
+    uint64_t audit_asked, audit_done; /* commits requested / finished */
+    enum tp_err audit_rc;
 
     struct tp_cache *tokens;    /* hash -> struct tp_token_info */
     struct tp_cache *contracts; /* id -> struct tp_contract */
@@ -162,6 +169,49 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
+static void *audit_main(void *arg)
+{
+    struct tp_store *s = arg;
+    pthread_mutex_lock(&s->audit_mu);
+    for (;;) {
+        while (s->audit_done == s->audit_asked && !s->audit_stop)
+            pthread_cond_wait(&s->audit_cv, &s->audit_mu);
+        if (s->audit_done == s->audit_asked && s->audit_stop)
+            break;
+        uint64_t target = s->audit_asked;
+        pthread_mutex_unlock(&s->audit_mu);
+        enum tp_err rc = tp_audit_log_commit(s->audit, now_ms());
+        pthread_mutex_lock(&s->audit_mu);
+        s->audit_rc = rc;
+        s->audit_done = target;
+        pthread_cond_broadcast(&s->audit_cv);
+    }
+    pthread_mutex_unlock(&s->audit_mu);
+    return NULL;
+}
+
+static void audit_sync_start(struct tp_store *s)
+{
+    if (!s->audit_thread_on)
+        return;
+    pthread_mutex_lock(&s->audit_mu);
+    s->audit_asked++;
+    pthread_cond_broadcast(&s->audit_cv);
+    pthread_mutex_unlock(&s->audit_mu);
+}
+
+static enum tp_err audit_sync_wait(struct tp_store *s)
+{
+    if (!s->audit_thread_on) /* no thread (it could not start): commit here */
+        return tp_audit_log_commit(s->audit, now_ms());
+    pthread_mutex_lock(&s->audit_mu);
+    while (s->audit_done != s->audit_asked)
+        pthread_cond_wait(&s->audit_cv, &s->audit_mu);
+    enum tp_err rc = s->audit_rc;
+    pthread_mutex_unlock(&s->audit_mu);
+    return rc;
+}
+
 /* Syncer: one fsync covers every batch applied before it started; meanwhile the writer goes
  * on applying the next ones. An intent is acknowledged only once it is durable. */
 static void *syncer_main(void *arg)
@@ -180,9 +230,13 @@ static void *syncer_main(void *arg)
 
         struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
+        /* The access log's fdatasync runs on its own thread while this one syncs the WAL:
+         * two files, two devices' queues, one wait instead of two in a row. */
+        if (s->audit)
+            audit_sync_start(s);
         enum tp_err rc = s->ops->sync(s->impl);
         if (s->audit) {
-            enum tp_err arc = tp_audit_log_commit(s->audit, now_ms());
+            enum tp_err arc = audit_sync_wait(s);
             if (rc == TP_OK)
                 rc = arc;
         }
@@ -224,6 +278,8 @@ enum tp_err tp_store_open(const char *location, struct tp_store **out, char *msg
         return TP_ERR_NOMEM;
     }
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->audit_mu, NULL);
+    pthread_cond_init(&s->audit_cv, NULL);
     pthread_cond_init(&s->wake, NULL);
     pthread_cond_init(&s->sync_wake, NULL);
     if (s->ops->sync && pthread_create(&s->syncer, NULL, syncer_main, s) != 0) {
@@ -258,6 +314,13 @@ void tp_store_close(struct tp_store *s)
     pthread_join(s->writer, NULL);
     if (s->ops->sync)
         pthread_join(s->syncer, NULL);
+    if (s->audit_thread_on) {
+        pthread_mutex_lock(&s->audit_mu);
+        s->audit_stop = 1;
+        pthread_cond_broadcast(&s->audit_cv);
+        pthread_mutex_unlock(&s->audit_mu);
+        pthread_join(s->audit_thread, NULL);
+    }
     s->ops->close(s->impl);
     tp_cache_free(s->tokens);
     tp_cache_free(s->contracts);
@@ -279,6 +342,9 @@ void tp_store_set_audit(struct tp_store *s, struct tp_audit_log *log)
     pthread_mutex_lock(&s->mu);
     s->audit = log;
     pthread_mutex_unlock(&s->mu);
+    if (log && !s->audit_thread_on &&
+        pthread_create(&s->audit_thread, NULL, audit_main, s) == 0)
+        s->audit_thread_on = 1;
 }
 
 const struct tp_store_ops *tp_store_ops(const struct tp_store *s)
