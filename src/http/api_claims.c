@@ -20,6 +20,7 @@
 
 #include "core/validate.h"
 #include "http/json.h"
+#include "http/switches.h"
 
 static int fail(struct tp_http_response *resp, enum tp_err e, const char *code, const char *msg)
 {
@@ -285,6 +286,16 @@ int tp_claims_parse_common(const struct tp_http_request *req, struct tp_http_res
     if (!eng && !card)
         return fail(resp, TP_ERR_INVALID, "missing_field",
                     "identify the beneficiary with \"engagement\" or \"card\"");
+    /* Kill switches: a claim found by card data is a lookup (cut with its channel, PS or
+     * AMC); one quoting an engagement or a PEC is care already guaranteed, and goes on. */
+    if (card && req->app->switches) {
+        json_t *a = json_is_object(card) ? json_object_get(card, "amc") : NULL;
+        const char *off =
+            tp_switches_check(req->app->switches, req->who, TP_DISCLOSE_LOOKUP,
+                              a && json_is_string(a) ? json_string_value(a) : NULL, req->now_ms);
+        if (off)
+            return fail(resp, TP_ERR_BUSY, "switched_off", off);
+    }
     if (card && find_card(req, resp, card, op))
         return -1;
     return 0;

@@ -86,8 +86,20 @@ check "unknown channel: 400 invalid_key" test "$status $(code)" = "400 invalid_k
 call POST /api/v1/switches "$session" '{"scope":"channel","key":"ps_api","off":"yes","reason":"x y z"}'
 check "\"off\" not a boolean: 400 missing_field" test "$status $(code)" = "400 missing_field"
 
+rights "$card_a"
+engagement=$(jq -r '.engagement.number // empty' "$tmp/body")
+care_date=$(jq -r .date <<<"$card_a")
+[ -n "$engagement" ] || die "no engagement from the rights check"
+claim() { # INVOICE IDENTIFICATION-JSON
+  call POST /api/v1/claims "$token" "$(jq -nc --arg i "$1" --arg d "$care_date" --argjson who "$2" \
+    '{invoice: $i, date: $d, age: 40, lines: [{code: "PH7", quantity: 1, unit_price_cents: 350, br_cents: 350}], total_cents: 350} + $who')"
+}
 switch channel ps_api off
 check "security officer switches the PS API off: 200" test "$status" = 200
+claim SW-1 "$(jq -nc --arg e "$engagement" '{engagement: $e}')"
+check "PS API off: a claim quoting an engagement still goes through: 201" test "$status" = 201
+claim SW-2 "$(jq -c '{card: {amc, member, nir, birth_date, birth_rank} | with_entries(select(.value != null))}' <<<"$card_a")"
+check "PS API off: a claim identified by card data is a lookup: 503 switched_off" test "$status $(code)" = "503 switched_off"
 rights "$card_a"
 check "PS API off: rights check 503 switched_off" test "$status $(code)" = "503 switched_off"
 check "the refusal says that guaranteed care still works" grep -q 'claims for care already guaranteed' "$tmp/body"
