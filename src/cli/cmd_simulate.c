@@ -697,7 +697,7 @@ static void note_refusal(struct sim_ps *p, const struct reply *r)
     error_of(r, code, sizeof code, msg, sizeof msg);
     char at[6];
     hhmm(sim_now(), at);
-    snprintf(p->first_refusal, sizeof p->first_refusal, "%s %u %s: %.120s", at, r->status, code,
+    snprintf(p->first_refusal, sizeof p->first_refusal, "%s %u %s: %.80s", at, r->status, code,
              msg);
 }
 
