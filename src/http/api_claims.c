@@ -21,6 +21,7 @@
 #include "core/validate.h"
 #include "http/json.h"
 #include "http/switches.h"
+#include "security/detect_state.h"
 
 static int fail(struct tp_http_response *resp, enum tp_err e, const char *code, const char *msg)
 {
@@ -316,13 +317,30 @@ void tp_claims_event(const struct tp_http_request *req, struct tp_access_event *
     snprintf(ev->source, sizeof ev->source, "%s", req->source);
 }
 
+/* What detection needs once a claim or PEC is durable (docs/DETECTION.md: a claim settles
+ * the check of the same beneficiary by the same key). The op comes first, so that the
+ * server's free(after_arg) frees the whole. */
+struct claim_ctx {
+    struct tp_claim_op op;
+    struct tp_detect_state *detect; /* NULL: the caller is not tracked */
+    uint64_t key;                   /* the session's account or the API token */
+    enum tp_profession profession;
+};
+
 struct tp_claim_op *tp_claims_op_new(const struct tp_http_request *req,
                                      struct tp_http_response *resp, enum tp_claim_op_kind kind)
 {
-    struct tp_claim_op *op = calloc(1, sizeof *op);
-    if (!op) {
+    struct claim_ctx *x = calloc(1, sizeof *x);
+    if (!x) {
         tp_http_respond_error(resp, TP_ERR_NOMEM, "internal", "out of memory");
         return NULL;
+    }
+    struct tp_claim_op *op = &x->op;
+    if (req->app->detect && req->who && req->who->role == TP_ROLE_PS) {
+        x->detect = req->app->detect;
+        x->key = req->who->token_id ? tp_detect_key_token(req->who->token_id)
+                                    : tp_detect_key_account(req->who->account_id);
+        x->profession = (enum tp_profession)req->who->profession;
     }
     op->kind = kind;
     op->ps_id = req->who->role == TP_ROLE_PS ? req->who->ps_id : 0;
@@ -391,6 +409,23 @@ json_t *tp_claims_record_json(const struct tp_claim_record *r)
     return o;
 }
 
+/* A durable claim or PEC settles its beneficiary's checks for detection. Only one the engine
+ * did not refuse outright: a refused one pays the PS nothing, and would let a scraper clear
+ * its count by filing junk. */
+static void settle(const struct tp_http_response *resp, const struct claim_ctx *x)
+{
+    const struct tp_claim_op *op = &x->op;
+    int pec = op->kind == TP_COP_PEC_SUBMIT;
+    if (!x->detect || !resp->wi.has_event || !resp->wi.event.has_beneficiary ||
+        (op->kind != TP_COP_CLAIM_SUBMIT && !pec) || strcmp(op->rec.status, "rejected") == 0 ||
+        strcmp(op->rec.status, "refused") == 0)
+        return;
+    struct tp_detect_decision d; /* never a refusal for a claim */
+    tp_detect_observe_request(x->detect, x->key, x->profession, op->now_ms, 0,
+                              pec ? TP_DETECT_PEC : TP_DETECT_CLAIM, resp->wi.event.beneficiary_ref,
+                              TP_BIDX_LEN, TP_DETECT_FOUND, &d);
+}
+
 /* On the store's thread, once the operation is durable: the answer from what it computed. */
 static void after_write(struct tp_http_response *resp)
 {
@@ -399,6 +434,7 @@ static void after_write(struct tp_http_response *resp)
         tp_http_respond_error(resp, op->err, op->code, op->msg);
         return;
     }
+    settle(resp, (const struct claim_ctx *)resp->after_arg);
     if (op->kind == TP_COP_CLAIM_LIST) {
         json_t *a = json_array();
         for (int i = 0; i < op->n_list; i++) {
