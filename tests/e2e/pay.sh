@@ -247,11 +247,22 @@ check "operator without a fresh TOTP: advance grant 403 step_up_required" \
 check "nothing assigned by the refused calls" test "$(sql "SELECT count(*) FROM claim WHERE status = 'accepted' AND payment_run IS NOT NULL")" = 0
 code=$("$bin" totp-code "$(secret_of operateur@demo.opentp)")
 check "operator step-up" test "$(req POST /api/v1/auth/step-up "$op" "{\"totp\":\"$code\"}" | cut -d' ' -f1)" = 200
+check "a past execution date: 400 invalid_field" \
+  test "$(req POST /api/v1/payments/runs "$op" '{"execution_date":"2020-01-01"}')" = "400 invalid_field"
+if command -v flock >/dev/null; then
+  flock "$out/.lock" sleep 2 &
+  locker=$!
+  sleep 0.3
+  check "a run already holding the lock: 409 run_in_progress" \
+    test "$(req POST /api/v1/payments/runs "$op" '{}')" = "409 run_in_progress"
+  wait "$locker"
+fi
+last_run=$(sql "SELECT max(id) FROM payment_run")
 check "operator with step-up: POST /payments/runs 202" test "$(req POST /api/v1/payments/runs "$op" '{}')" = "202 -"
 done_run=
 for _ in $(seq 100); do
   req GET /api/v1/payments/runs "$op" >/dev/null
-  done_run=$(jq -r '.runs[0] | select(.status == "done") | .msg_id' "$tmp/body")
+  done_run=$(jq -r --argjson last "$last_run" '.runs[0] | select(.status == "done" and .id > $last) | .msg_id' "$tmp/body")
   [ -n "$done_run" ] && [ "$(sql "SELECT count(*) FROM claim WHERE status = 'accepted'")" = 0 ] && break
   sleep 0.2
 done
