@@ -567,7 +567,8 @@ static enum tp_err prepare_new(struct tp_pay *p, int64_t now_ms, tp_day exec_dat
         rc = run3(p,
                   "INSERT INTO pay_line(run_id, amc, ps_id, claims, amount_cents)"
                   " SELECT ?1, amc, ps_id, claims, amount FROM temp.pay_agg WHERE claims > 0"
-                  " AND ps_id IN (SELECT ps_id FROM pay_transfer WHERE run_id = ?1)",
+                  " AND ps_id IN (SELECT ps_id FROM pay_transfer WHERE run_id = ?1)"
+                  " ORDER BY amc, ps_id", /* the key's order: appends, not random inserts */
                   run, 0, 0, msg, msglen);
     if (rc == TP_OK)
         rc = run3(p,
