@@ -81,9 +81,18 @@ static void score_some(const struct tp_detect_config *c, const uint8_t *data, si
             credit = b->credit_max;
         if (f.unclaimed_short >= b->unclaimed_suspend + credit)
             CHECK(d.action == TP_DETECT_SUSPEND);
+        /* A long window nearly all unsettled suspends at its own count, whatever the
+         * profession's limits. */
+        int share_long = f.unclaimed_long >= c->unclaimed_long_share_suspend &&
+                         (uint64_t)f.unclaimed_long * 1000 >=
+                             (uint64_t)f.distinct_long * c->unclaimed_long_share_permille &&
+                         f.distinct_long > 0;
+        if (share_long)
+            CHECK(d.action == TP_DETECT_SUSPEND);
         if (f.unclaimed_short < b->unclaimed_suspend &&
             f.unclaimed_long < b->unclaimed_long_suspend && d.action == TP_DETECT_SUSPEND)
-            CHECK(d.rule == TP_RULE_ENUMERATION); /* the only other way to be suspended */
+            CHECK(d.rule == TP_RULE_ENUMERATION ||
+                  (d.rule == TP_RULE_UNCLAIMED_LONG && share_long)); /* the only other ways */
     }
 }
 

@@ -43,6 +43,8 @@ void tp_detect_config_defaults(struct tp_detect_config *c)
     c->slow_duration_min = 60;
     c->unclaimed_share_min_checks = 20;
     c->unclaimed_share_permille = 800;
+    c->unclaimed_long_share_suspend = 50;
+    c->unclaimed_long_share_permille = 900;
     c->not_found_step_up_hour = 10;
     c->not_found_suspend_hour = 25;
     c->not_found_suspend_long = 60;
@@ -85,6 +87,8 @@ static const struct field global_fields[] = {
     G(slow_duration_min, 1, TP_DETECT_WINDOW_CAP_MIN),
     G(unclaimed_share_min_checks, 1, 100000),
     G(unclaimed_share_permille, 1, 1000),
+    G(unclaimed_long_share_suspend, 1, TP_DETECT_MAX_BENEFICIARIES_CAP),
+    G(unclaimed_long_share_permille, 1, 1000),
     G(not_found_step_up_hour, 1, 100000),
     G(not_found_suspend_hour, 1, 100000),
     G(not_found_suspend_long, 1, 100000),
@@ -316,6 +320,10 @@ enum tp_err tp_detect_config_check(const struct tp_detect_config *c, char *msg, 
         return tp_fail(msg, msglen, TP_ERR_INVALID,
                        "windows: need 0 < short_window_min <= long_window_min <= %u, long >= 60",
                        TP_DETECT_WINDOW_CAP_MIN);
+    /* Counts saturate at the per-account set size: a threshold above it never fires. */
+    if (c->unclaimed_long_share_suspend >= c->max_beneficiaries)
+        return tp_fail(msg, msglen, TP_ERR_INVALID,
+                       "unclaimed_long_share_suspend must be below max_beneficiaries");
     if (c->claim_grace_min == 0 || c->claim_grace_min > c->long_window_min)
         return tp_fail(msg, msglen, TP_ERR_INVALID,
                        "claim_grace_min must be in [1, long_window_min]");
@@ -417,6 +425,16 @@ struct tp_detect_decision tp_detect_score(const struct tp_detect_features *f,
             "%u beneficiaries looked up in the last %u h with no claim or PEC following "
             "(suspension at %u for %s)",
             f->unclaimed_long, c->long_window_min / 60, b->unclaimed_long_suspend, prof);
+    /* The same, earlier, when almost nothing looked up was billed: what a slow scraper does
+     * (one lookup every 5 min stays under the short window's count) and no PS does over a
+     * day. Measured by opentp simulate (docs/DETECTION.md "Simulation"). */
+    if (f->unclaimed_long >= c->unclaimed_long_share_suspend &&
+        permille(f->unclaimed_long, f->distinct_long) >= c->unclaimed_long_share_permille)
+        set(&d, TP_DETECT_SUSPEND, TP_RULE_UNCLAIMED_LONG, 1,
+            "%u of the %u beneficiaries looked up in the last %u h with no claim or PEC "
+            "following (suspension at %u when %u%% or more are unsettled)",
+            f->unclaimed_long, f->distinct_long, c->long_window_min / 60,
+            c->unclaimed_long_share_suspend, c->unclaimed_long_share_permille / 10);
     uint32_t nf_share_hour = permille(f->not_found_hour, f->checks_hour);
     uint32_t nf_share_long = permille(f->not_found_long, f->checks_long);
     if ((f->not_found_hour >= c->not_found_suspend_hour &&

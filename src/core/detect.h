@@ -115,6 +115,11 @@ struct tp_detect_config {
     /* share of checks with no claim/PEC once the grace delay is over */
     uint32_t unclaimed_share_min_checks;
     uint32_t unclaimed_share_permille;
+    /* long window, nearly nothing settled: a scraper too slow for the short window, held to
+     * this count when at least this share of the distinct looked up has no claim/PEC (a PS
+     * bills most of them; the profession's unclaimed_long_suspend is for the rest) */
+    uint32_t unclaimed_long_share_suspend;
+    uint32_t unclaimed_long_share_permille;
     /* enumeration: "not found" answers */
     uint32_t not_found_step_up_hour;
     uint32_t not_found_suspend_hour;

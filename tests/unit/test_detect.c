@@ -161,10 +161,40 @@ static void unclaimed_long_suspends(void **state)
     /* An optician's long-window limit is lower: it sees 10-30 patients a day. */
     f.profession = TP_PROF_OPTICIEN;
     f.unclaimed_long = cfg.prof[TP_PROF_OPTICIEN].unclaimed_long_suspend;
-    f.distinct_long = f.unclaimed_long;
+    f.distinct_long = 2 * f.unclaimed_long; /* it billed half: the share rule stays out */
     assert_int_equal(score(&f).action, TP_DETECT_SUSPEND);
     f.unclaimed_long--;
     assert_int_not_equal(score(&f).action, TP_DETECT_SUSPEND);
+}
+
+static void unclaimed_long_share_suspends_a_slow_scraper(void **state)
+{
+    (void)state;
+    /* One lookup every 5 min over a day: never 45 in the short window, nothing billed. */
+    struct tp_detect_features f = pharmacy_day();
+    f.unclaimed_short = 18;
+    f.distinct_long = f.unclaimed_long = cfg.unclaimed_long_share_suspend;
+    f.settled_checks = f.settled_unclaimed = f.unclaimed_long - 20;
+    struct tp_detect_decision d = score(&f);
+    assert_int_equal(d.action, TP_DETECT_SUSPEND);
+    assert_int_equal(d.rule, TP_RULE_UNCLAIMED_LONG);
+    assert_non_null(strstr(d.reason, "when 90% or more"));
+    /* One fewer: not suspended yet (below the pharmacy's own long limit too). */
+    f.distinct_long = --f.unclaimed_long;
+    assert_int_not_equal(score(&f).action, TP_DETECT_SUSPEND);
+    /* The same count in an account that billed a sixth of what it looked up: not this rule. */
+    f.unclaimed_long = cfg.unclaimed_long_share_suspend;
+    f.distinct_long = f.unclaimed_long * 6 / 5;
+    assert_int_not_equal(score(&f).action, TP_DETECT_SUSPEND);
+    /* A pessimistic pharmacy: 300 a day, one in five never billed (60 unsettled, 20 %). */
+    f.distinct_long = 300;
+    f.unclaimed_long = 60;
+    assert_int_not_equal(score(&f).action, TP_DETECT_SUSPEND);
+    /* Any profession: the bound does not depend on the profession's long limit. */
+    f.profession = TP_PROF_HOPITAL;
+    f.distinct_long = f.unclaimed_long = cfg.unclaimed_long_share_suspend;
+    assert_int_equal(tp_detect_score(&f, &cfg, &cfg.prof[TP_PROF_HOPITAL]).action,
+                     TP_DETECT_SUSPEND);
 }
 
 static void enumeration_step_up_then_suspend(void **state)
@@ -427,6 +457,7 @@ int main(void)
         cmocka_unit_test_setup(settlement_credit_is_bounded_and_per_profession, setup),
         cmocka_unit_test_setup(token_is_slowed_instead_of_step_up, setup),
         cmocka_unit_test_setup(unclaimed_long_suspends, setup),
+        cmocka_unit_test_setup(unclaimed_long_share_suspends_a_slow_scraper, setup),
         cmocka_unit_test_setup(enumeration_step_up_then_suspend, setup),
         cmocka_unit_test_setup(machine_timing_asks_step_up, setup),
         cmocka_unit_test_setup(new_network_asks_step_up_of_a_session_only, setup),

@@ -688,6 +688,7 @@ static void per_account_set_is_bounded(void **state)
 {
     (void)state;
     cfg.max_beneficiaries = 16;
+    cfg.unclaimed_long_share_suspend = 15;
     for (int p = 0; p < TP_PROF_COUNT; p++) {
         cfg.prof[p].unclaimed_step_up = 5;
         cfg.prof[p].unclaimed_suspend = 10;
