@@ -19,7 +19,9 @@
 set -u
 bin=${1:?usage: pay.sh /path/to/opentp}
 src=${TP_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
-xsd=$src/data/iso20022/pain.001.001.03.xsd # the published ISO 20022 schema, kept with the data
+# The published ISO 20022 schema lives beside the project (../shared/data, PRODUCT §7: not
+# copied into the tree).
+xsd=${TP_SHARED:-$src/../shared}/data/iso20022/pain.001.001.03.xsd
 tmp=$(mktemp -d)
 server=
 cleanup() {
