@@ -8,30 +8,8 @@
 # shellcheck disable=SC2016
 set -u
 bin=${1:?usage: detection.sh /path/to/opentp}
-tmp=$(mktemp -d)
-server=
-cleanup() {
-  if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
-    kill "$server" 2>/dev/null
-    wait "$server" 2>/dev/null
-  fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-pass=0 fail=0
-ok() { echo "ok - $1"; pass=$((pass + 1)); }
-notok() { echo "not ok - $1"; fail=$((fail + 1)); }
-check() {
-  local name=$1
-  shift
-  if "$@"; then ok "$name"; else notok "$name"; fi
-}
-die() {
-  echo "not ok - $1"
-  echo "$pass passed, $((fail + 1)) failed"
-  exit 1
-}
+# shellcheck source=tests/e2e/lib/harness.bash
+. "$(dirname "$0")/lib/harness.bash"
 
 data=$tmp/p
 db=$data/opentp.db
@@ -46,12 +24,7 @@ totp_of() { awk -v l="$1" '$2 == "login" { cur = $3 } cur == l && $1 == "TOTP" &
 # The shipped thresholds, but a 1-second slow-down (instead of 10) to keep the test short.
 sed 's/^slow_delay_ms = .*/slow_delay_ms = 1000/' "${TP_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/data/detect.conf" >"$tmp/detect.conf"
 grep -q '^slow_delay_ms = 1000' "$tmp/detect.conf" || die "cannot derive the test's detection thresholds"
-"$bin" serve --data "$data" --detect-config "$tmp/detect.conf" --listen 127.0.0.1:0 --port-file "$tmp/port" --access-log off \
-  --exit-after 300 >"$tmp/server.log" 2>&1 &
-server=$!
-for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
-[ -s "$tmp/port" ] || die "server did not start: $(cat "$tmp/server.log")"
-base=http://127.0.0.1:$(cat "$tmp/port")
+serve_platform "$data" --detect-config "$tmp/detect.conf"
 call() { # METHOD PATH BEARER [BODY]
   local args=(-s -o "$tmp/body" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $3")
   [ -n "${4:-}" ] && args+=(-H 'Content-Type: application/json' --data-binary "$4")
@@ -159,5 +132,4 @@ call POST "/api/v1/security/accounts/$sus/reinstate" "$sec"
 check "the officer reinstates the account: 200" test "$status" = 200
 check "the account is enabled again" test "$(sql "SELECT disabled FROM account WHERE id = $sus")" = 0
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

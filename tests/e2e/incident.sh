@@ -7,30 +7,8 @@
 # shellcheck disable=SC2016
 set -u
 bin=${1:?usage: incident.sh /path/to/opentp}
-tmp=$(mktemp -d)
-server=
-cleanup() {
-  if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
-    kill "$server" 2>/dev/null
-    wait "$server" 2>/dev/null
-  fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-pass=0 fail=0
-ok() { echo "ok - $1"; pass=$((pass + 1)); }
-notok() { echo "not ok - $1"; fail=$((fail + 1)); }
-check() {
-  local name=$1
-  shift
-  if "$@"; then ok "$name"; else notok "$name"; fi
-}
-die() {
-  echo "not ok - $1"
-  echo "$pass passed, $((fail + 1)) failed"
-  exit 1
-}
+# shellcheck source=tests/e2e/lib/harness.bash
+. "$(dirname "$0")/lib/harness.bash"
 
 data=$tmp/p
 db=$data/opentp.db
@@ -41,12 +19,7 @@ pw=Demo-Tiers-Payant-2026
 jq -c 'select(.domain == "PHARMACIE")' "$tmp/cards" >"$tmp/pharma"
 token=$(awk '$1 == "PHARMACIE" { print $3 }' "$data/demo.txt")
 totp=$(awk '$2 == "login" { cur = $3 } cur == "pharmacie@demo.opentp" && $1 == "TOTP" && $2 == "secret" { print $3; exit }' "$data/demo.txt")
-"$bin" serve --data "$data" --listen 127.0.0.1:0 --port-file "$tmp/port" --access-log off \
-  --exit-after 300 >"$tmp/server.log" 2>&1 &
-server=$!
-for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
-[ -s "$tmp/port" ] || die "server did not start: $(cat "$tmp/server.log")"
-base=http://127.0.0.1:$(cat "$tmp/port")
+serve_platform "$data"
 check_card() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" -H 'Content-Type: application/json' --data-binary "$2" "$base/api/v1/rights/check"; }
 
 # The token looks up 12 people (one of them twice), the web session 3 others.
@@ -74,8 +47,7 @@ for r in 1 2 3 4 5; do
   fi
 done
 check "a member sees who accessed their data (the pharmacy, coverage, when) in GET /api/v1/me/accesses" test "$seen" != none
-kill "$server" && wait "$server" 2>/dev/null
-server=
+stop_server
 
 token_id=$("$bin" audit events --data "$data" | jq -r 'select(.actor | startswith("token:")) | .actor' | head -1 | cut -d: -f2)
 acct_id=$(sql "SELECT id FROM account WHERE login = 'pharmacie@demo.opentp'")
@@ -121,5 +93,4 @@ check "no subject: refused with a clear message" grep -q 'name the subject' "$tm
 "$bin" incident assess --data "$data" --token "$token_id" --out "$tmp/inc" >/dev/null 2>"$tmp/bad3.err"
 check "an existing non-empty output folder is never overwritten" eval '[ -n "$(cat "$tmp/bad3.err")" ] && [ "$(find "$tmp/inc/notices" -name "*.pdf" | wc -l)" = 12 ]'
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

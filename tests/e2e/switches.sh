@@ -7,30 +7,8 @@
 # shellcheck disable=SC2016
 set -u
 bin=${1:?usage: switches.sh /path/to/opentp}
-tmp=$(mktemp -d)
-server=
-cleanup() {
-  if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
-    kill "$server" 2>/dev/null
-    wait "$server" 2>/dev/null
-  fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-pass=0 fail=0
-ok() { echo "ok - $1"; pass=$((pass + 1)); }
-notok() { echo "not ok - $1"; fail=$((fail + 1)); }
-check() {
-  local name=$1
-  shift
-  if "$@"; then ok "$name"; else notok "$name"; fi
-}
-die() {
-  echo "not ok - $1"
-  echo "$pass passed, $((fail + 1)) failed"
-  exit 1
-}
+# shellcheck source=tests/e2e/lib/harness.bash
+. "$(dirname "$0")/lib/harness.bash"
 
 data=$tmp/p
 db=$data/opentp.db
@@ -47,16 +25,8 @@ amc_a=$(jq -r .amc <<<"$card_a")
 card_b=$(jq -c --arg a "$amc_a" 'select(.domain == "PHARMACIE" and .amc != $a)' "$tmp/cards" | head -1)
 [ -n "$card_a" ] && [ -n "$card_b" ] || die "no pharmacy cards of two AMCs"
 
-start() {
-  rm -f "$tmp/port"
-  "$bin" serve --data "$data" --listen 127.0.0.1:0 --port-file "$tmp/port" --access-log off \
-    --exit-after 300 >"$tmp/server.log" 2>&1 &
-  server=$!
-  for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
-  [ -s "$tmp/port" ] || die "server did not start: $(cat "$tmp/server.log")"
-  base=http://127.0.0.1:$(cat "$tmp/port")
-}
-stop() { kill "$server" && wait "$server" 2>/dev/null; server=; }
+start() { serve_platform "$data"; }
+stop() { stop_server; }
 # call METHOD PATH BEARER [BODY]: sets $status, body in $tmp/body.
 call() {
   local args=(-s -o "$tmp/body" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $3")
@@ -142,5 +112,4 @@ rights "$card_b"
 check "a change made in the database reaches the running server within a second: 200" test "$status" = 200
 stop
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish
