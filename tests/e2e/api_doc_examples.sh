@@ -11,26 +11,8 @@
 set -u
 bin=${1:?usage: api_doc_examples.sh /path/to/opentp}
 doc=${TP_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/docs/API.md
-tmp=$(mktemp -d)
-server=
-cleanup() {
-  if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
-    kill "$server" 2>/dev/null
-    wait "$server" 2>/dev/null
-  fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-pass=0 fail=0
-ok() { echo "ok - $1"; pass=$((pass + 1)); }
-notok() { echo "not ok - $1"; fail=$((fail + 1)); }
-die() {
-  echo "not ok - $1"
-  echo "$pass passed, $((fail + 1)) failed"
-  exit 1
-}
+# shellcheck source=tests/e2e/lib/harness.bash
+. "$(dirname "$0")/lib/harness.bash"
 [ -r "$doc" ] || die "cannot read $doc"
 
 # --- the examples -------------------------------------------------------------------------

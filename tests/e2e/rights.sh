@@ -10,32 +10,8 @@
 # shellcheck disable=SC2015,SC2016 # `check NAME eval '...'` expands when the check runs
 set -u
 bin=${1:?usage: rights.sh /path/to/opentp}
-tmp=$(mktemp -d)
-server=
-cleanup() {
-  if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
-    kill "$server" 2>/dev/null
-    wait "$server" 2>/dev/null
-  fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-pass=0 fail=0
-ok() { echo "ok - $1"; pass=$((pass + 1)); }
-notok() { echo "not ok - $1"; fail=$((fail + 1)); }
-# check NAME COMMAND...: ok when COMMAND succeeds.
-check() {
-  local name=$1
-  shift
-  if "$@"; then ok "$name"; else notok "$name"; fi
-}
-die() {
-  echo "not ok - $1"
-  echo "$pass passed, $((fail + 1)) failed"
-  exit 1
-}
+# shellcheck source=tests/e2e/lib/harness.bash
+. "$(dirname "$0")/lib/harness.bash"
 
 data=$tmp/platform
 db=$data/opentp.db
