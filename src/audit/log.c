@@ -27,6 +27,9 @@
 #define READ_BUF (1u << 20)
 
 static enum tp_err failf(char *msg, size_t msglen, enum tp_err e, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static enum tp_err failf(char *msg, size_t msglen, enum tp_err e, const char *fmt, ...)
 {
     if (msg && msglen) {
         va_list ap;

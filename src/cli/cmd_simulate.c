@@ -938,8 +938,8 @@ static void *worker(void *arg)
             atomic_fetch_add(&S.deferred, 1);
             continue;
         }
-        int64_t late = sim_now() - ev.at;
-        int64_t prev = atomic_load(&S.late_max);
+        long long late = sim_now() - ev.at; /* the type of S.late_max (atomic_llong) */
+        long long prev = atomic_load(&S.late_max);
         while (late > prev && !atomic_compare_exchange_weak(&S.late_max, &prev, late))
             ;
         if (late > MIN_MS)

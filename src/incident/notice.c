@@ -506,8 +506,8 @@ static const char *const cat_fr[TP_CAT_COUNT] = {
     "votre numéro d'adhérent",
     "le nom de votre complémentaire santé et votre contrat",
     "vos garanties : ce que votre contrat prend en charge en tiers payant",
-    "une prise en charge (accord de paiement) établie à votre nom auprès d'un professionnel "
-    "de santé",
+    ("une prise en charge (accord de paiement) établie à votre nom auprès d'un professionnel "
+     "de santé"),
 };
 
 static void put_contact_block(struct out *o, const struct tp_incident *inc,
